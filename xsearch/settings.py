@@ -1,0 +1,95 @@
+"""The one settings object. Read once (``get_settings()``) and passed down.
+
+Every field can be set by an environment variable with the ``XSEARCH_`` prefix
+(``XSEARCH_HOME``, ``XSEARCH_QDRANT_URL`` ...) or in a ``.env`` file. Nothing
+else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+Variant = Literal["auto", "fp32", "int8", "fp16"]
+
+
+def _split_csv(value: object) -> object:
+    # Lists come from the environment as "a,b,c" (NoDecode skips JSON parsing).
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="XSEARCH_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # --- where things live -------------------------------------------------
+    home: Path = Field(Path("~/.xsearch"), description="root for bundles and the embedded store")
+    debug: bool = Field(False, description="full tracebacks in the CLI")
+
+    # --- model bundle and encoder ------------------------------------------
+    default_bundle: str = Field("multilingual-e5-small", description="bundle used when none is named")
+    variant: Variant = Field("auto", description="auto: int8 on CPU, fp16/fp32 on CUDA")
+    threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
+    batch_tokens: int = Field(8192, ge=64, description="token budget of one encoder batch")
+    max_batch_size: int = Field(128, ge=1, description="texts in one encoder batch at most")
+
+    # --- store ---------------------------------------------------------------
+    qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded store")
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server")
+    quantization: bool = Field(False, description="int8 scalar quantization (server store)")
+    shard_number: int = Field(1, ge=1, description="shards per collection (server/cluster)")
+    replication_factor: int = Field(1, ge=1, description="replicas per shard (cluster)")
+    optimize_threshold: int = Field(
+        20_000, ge=0, description="build the HNSW index after a bulk load above this many points"
+    )
+
+    # --- API -------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_url: str | None = Field(None, description="a running xsearch API for CLI commands")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    api_keys_file: Path | None = None
+    public_search: bool = Field(True, description="search without an API key")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_query_chars: int = 1000
+    max_k: int = 100
+    max_offset: int = 1000
+    max_batch_docs: int = 256
+    max_body_bytes: int = 20 * 1024 * 1024
+    microbatch_wait_ms: float = Field(2.0, ge=0, description="wait to gather concurrent queries")
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    # --- derived paths ---------------------------------------------------------
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"
+
+    def bundle_dir(self, name: str | None = None) -> Path:
+        return self.models_dir / (name or self.default_bundle)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
