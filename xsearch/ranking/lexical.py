@@ -1,0 +1,97 @@
+"""Sparse lexical vectors (BM25-style) that work for every script.
+
+Words are lower-cased, NFKC-normalised runs of letters, marks and digits. Scripts
+written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar,
+Tibetan) have no word boundaries that a regex can see, so each run of them is
+indexed as overlapping character bigrams (plus the single character for runs of
+one), the usual trick of CJK search engines. Terms are hashed to 31-bit ids
+(crc32: stable across processes and machines, unlike ``hash()``).
+
+Document side: BM25 term-frequency saturation with length normalisation against
+a fixed average length; the IDF part is applied by Qdrant at query time (the
+sparse vector is declared with the IDF modifier), so it always reflects the
+collection as it is now. Query side: weight 1 per distinct term.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections import Counter
+
+# BM25 constants (Robertson/Zaragoza defaults); avg length in terms of a passage
+# of the default window (~200 words); only used to normalise term frequencies.
+K1 = 1.2
+B = 0.75
+AVG_TERMS = 200.0
+
+_WORD = re.compile(r"[\w\u0300-\u036f\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f]+", re.UNICODE)
+# Scripts without spaces between words -> character bigrams.
+_NOSPACE = re.compile(
+    "[\u0e00-\u0e7f"  # Thai
+    "\u0e80-\u0eff"  # Lao
+    "\u1780-\u17ff"  # Khmer
+    "\u1000-\u109f"  # Myanmar
+    "\u0f00-\u0fff"  # Tibetan
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han
+    "\U00020000-\U0002ffff"
+    "]+"
+)
+_MAX_TERM_CHARS = 40  # longer "words" are ids, hashes, base64: index a prefix
+
+
+def terms(text: str) -> list[str]:
+    """The lexical terms of ``text`` in order (with repeats)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    out: list[str] = []
+    for word in _WORD.findall(text):
+        pos = 0
+        for m in _NOSPACE.finditer(word):
+            if m.start() > pos:
+                out.append(word[pos : m.start()][:_MAX_TERM_CHARS])
+            units = _clusters(m.group())
+            if len(units) == 1:
+                out.append(units[0])
+            else:
+                out.extend(units[i] + units[i + 1] for i in range(len(units) - 1))
+            pos = m.end()
+        if pos < len(word):
+            out.append(word[pos:][:_MAX_TERM_CHARS])
+    return out
+
+
+def _clusters(run: str) -> list[str]:
+    """Characters with their combining marks attached (Thai tone marks, vowel signs)."""
+    units: list[str] = []
+    for ch in run:
+        if units and unicodedata.category(ch) in ("Mn", "Mc"):
+            units[-1] += ch
+        else:
+            units.append(ch)
+    return units
+
+
+def term_id(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8")) & 0x7FFFFFFF
+
+
+def _to_sparse(weights: dict[int, float]) -> tuple[list[int], list[float]]:
+    idx = sorted(weights)
+    return idx, [float(weights[i]) for i in idx]
+
+
+def document_vector(text: str) -> tuple[list[int], list[float]]:
+    """BM25 term-frequency weights of a passage (IDF comes from Qdrant)."""
+    tf = Counter(term_id(t) for t in terms(text))
+    if not tf:
+        return [], []
+    length = sum(tf.values())
+    norm = K1 * (1 - B + B * length / AVG_TERMS)
+    return _to_sparse({i: f * (K1 + 1) / (f + norm) for i, f in tf.items()})
+
+
+def query_vector(text: str) -> tuple[list[int], list[float]]:
+    """One unit of weight per distinct query term."""
+    return _to_sparse({term_id(t): 1.0 for t in terms(text)})

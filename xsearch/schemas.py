@@ -1,0 +1,125 @@
+"""Request and response shapes shared by the library, the CLI and the API.
+
+Pydantic models, so the API exposes exactly these in its OpenAPI schema and the
+library validates the same limits the API documents.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MetaValue = str | int | float | bool
+Balance = Literal["none", "centered", "interleave"]
+Mode = Literal["dense", "hybrid"]
+
+
+class RangeFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gte: float | None = None
+    lte: float | None = None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., description="the query, in any language")
+    collection: str = Field(..., description="collection to search")
+    k: int = Field(10, ge=1, description="hits per page (documents)")
+    offset: int = Field(0, ge=0, description="hits to skip (pagination)")
+    langs: list[str] | None = Field(None, description="only documents in these languages")
+    exclude_langs: list[str] | None = Field(None, description="never these languages")
+    metadata: dict[str, MetaValue | list[MetaValue]] = Field(
+        default_factory=dict, description="metadata equality filters (a list = any of)"
+    )
+    ranges: dict[str, RangeFilter] = Field(
+        default_factory=dict, description="metadata range filters"
+    )
+    min_score: float | None = Field(None, description="drop hits scoring below this")
+    query_lang: str | None = Field(None, description="language of the query, if known")
+    # Ranking options (issue 7); None = the collection's/engine's default.
+    balance: Balance | None = None
+    mode: Mode | None = None
+    group_translations: bool | None = None
+
+
+class Snippet(BaseModel):
+    text: str
+    start: int = Field(..., description="character offset of the passage in the document text")
+    end: int
+    passage: int = Field(..., description="passage number inside the document")
+
+
+class AlsoIn(BaseModel):
+    doc_id: str
+    lang: str
+    title: str | None = None
+    score: float
+
+
+class SearchHit(BaseModel):
+    doc_id: str
+    title: str | None = None
+    url: str | None = None
+    lang: str
+    score: float
+    snippet: Snippet
+    cross_language: bool = Field(..., description="document language differs from the query's")
+    metadata: dict[str, MetaValue] = Field(default_factory=dict)
+    also_in: list[AlsoIn] = Field(default_factory=list, description="same text in other languages")
+
+
+class Timings(BaseModel):
+    encode_ms: float
+    search_ms: float
+    total_ms: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    query_lang: str
+    query_lang_confidence: float
+    collection: str
+    k: int
+    offset: int
+    hits: list[SearchHit]
+    timings: Timings
+    balance: str = "none"
+    mode: str = "dense"
+
+
+class DocumentIn(BaseModel):
+    """A document as sent to the API (and read from JSONL)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str | int | None = None
+    text: str
+    title: str | None = None
+    url: str | None = None
+    lang: str | None = None
+    metadata: dict[str, MetaValue] = Field(default_factory=dict)
+
+
+DocStatus = Literal["indexed", "unchanged", "rejected"]
+
+
+class DocResult(BaseModel):
+    id: str | None
+    status: DocStatus
+    passages: int = 0
+    reason: str | None = None
+    lang: str | None = None
+
+
+class IndexRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    documents: list[DocumentIn]
+
+
+class IndexResponse(BaseModel):
+    collection: str
+    results: list[DocResult]
+    indexed: int
+    unchanged: int
+    rejected: int
