@@ -1,0 +1,110 @@
+"""Document -> passages: chunking plus a language for every passage."""
+
+from __future__ import annotations
+
+from xsearch.documents import Document, Passage
+from xsearch.errors import InputError
+from xsearch.text.chunking import CountTokens, Span, split_passages
+from xsearch.text.langcodes import UNDETERMINED
+from xsearch.text.langid import UNKNOWN, LangGuess, detect_language
+
+# The document's language is detected on its first few KB, once.
+DOC_DETECT_CHARS = 3000
+# Passages shorter than this take the document's language (unless their
+# script decides): a few words say little, and a document rarely switches
+# language for one line.
+SHORT_PASSAGE_CHARS = 200
+
+
+def document_passages(
+    doc: Document,
+    *,
+    count_tokens: CountTokens,
+    max_tokens: int,
+    overlap_tokens: int = 32,
+    detect: bool = True,
+) -> list[Passage]:
+    """Split ``doc`` into passages that fit ``max_tokens`` as the encoder sees them.
+
+    The first passage leaves room for the title (``Passage.encode_text``
+    prepends it) and is verified with it. The language comes from ``doc.lang``
+    when given (normalised to ISO 639-1), else from detection on each passage,
+    short or undecided passages inheriting the document's language (detected
+    once on its first few KB); with ``detect=False`` it is "und".
+    Returns [] for blank text (callers reject such documents).
+    """
+    spans = _spans_with_title(doc, count_tokens, max_tokens, overlap_tokens)
+    texts = [doc.text[s.start : s.end] for s in spans]
+    langs = _languages(doc, texts, detect)
+    return [
+        Passage(
+            doc_id=doc.id, number=n, text=text, start=span.start, end=span.end,
+            lang=guess.lang, lang_confidence=guess.confidence, title=doc.title,
+        )
+        for n, (span, text, guess) in enumerate(zip(spans, texts, langs, strict=True))
+    ]
+
+
+def _spans_with_title(
+    doc: Document, count_tokens: CountTokens, max_tokens: int, overlap_tokens: int
+) -> list[Span]:
+    if not doc.title:
+        return split_passages(
+            doc.text, count_tokens=count_tokens, max_tokens=max_tokens,
+            overlap_tokens=overlap_tokens,
+        )
+    overhead = count_tokens("")
+    title_tokens = max(0, count_tokens(f"{doc.title}\n") - overhead)
+    if title_tokens > (max_tokens - overhead) // 2:
+        raise InputError(
+            f"the title of document {doc.id!r} takes {title_tokens} tokens of the model's "
+            f"{max_tokens}-token window",
+            fix="shorten the title to under half of the window (or move it into the text)",
+        )
+    for _ in range(4):  # the estimate is verified on the real first passage
+        spans = split_passages(
+            doc.text, count_tokens=count_tokens, max_tokens=max_tokens,
+            overlap_tokens=overlap_tokens, title_tokens=title_tokens,
+        )
+        if not spans:
+            return spans
+        first = f"{doc.title}\n{doc.text[spans[0].start : spans[0].end]}"  # = encode_text
+        over = count_tokens(first) - max_tokens
+        if over <= 0:
+            return spans
+        title_tokens += over
+    raise InputError(
+        f"the first passage of document {doc.id!r} does not fit the model's window with "
+        "its title",
+        fix="shorten the title",
+    )
+
+
+def _languages(doc: Document, texts: list[str], detect: bool) -> list[LangGuess]:
+    if doc.lang and doc.lang.strip() and doc.lang.strip().lower() != UNDETERMINED:
+        try:
+            given = detect_language("", given=doc.lang)
+        except InputError as err:
+            raise InputError(f"document {doc.id!r}: {err.message}", fix=err.fix) from None
+        return [given] * len(texts)
+    if not detect or not texts:
+        return [UNKNOWN] * len(texts)
+    doc_guess: LangGuess | None = None  # detected only when a passage needs it
+    out: list[LangGuess] = []
+    for text in texts:
+        own = detect_language(text)
+        confident = own.lang != UNDETERMINED and own.confidence >= 0.80
+        short = len(text) < SHORT_PASSAGE_CHARS
+        if confident and not short:
+            out.append(own)
+            continue
+        if doc_guess is None:
+            doc_guess = detect_language(doc.text, max_chars=DOC_DETECT_CHARS)
+        # A short passage keeps the document's language unless its script
+        # says otherwise (a Korean paragraph in an English document) or the
+        # document's own language is unknown.
+        if confident and (own.method == "script" or doc_guess.lang == UNDETERMINED):
+            out.append(own)
+        else:
+            out.append(doc_guess)
+    return out
