@@ -95,6 +95,13 @@ class LimitExceeded(InputError):
     status_code = 413
 
 
+class NotReady(XSearchError):
+    """The service is starting or stopping: the bundle or the store is not open."""
+
+    code = "not_ready"
+    status_code = 503
+
+
 class AuthError(XSearchError):
     code = "unauthorized"
     status_code = 401

@@ -4,18 +4,29 @@ The store returns passages; a user wants documents. We over-fetch passages, keep
 the best passage of each document (its text is the snippet, with its offsets in
 the document) and page over documents, not passages, so that ``offset`` pages
 are disjoint.
+
+Ranking across languages (see ``xsearch/ranking``):
+- ``balance``: ``none`` (raw cosine), ``centered`` (language-centred vectors:
+  the per-language offset of the query's score is removed), ``interleave``
+  (one ranking per language, merged round-robin);
+- ``mode``: ``dense`` or ``hybrid`` (dense + BM25-style sparse fused by weighted
+  RRF in Qdrant; the lexical weight is the share of the searched passages that
+  are in the query's language, so it cannot pull cross-language results down);
+- ``group_translations``: the same text in several languages is one hit with
+  ``also_in``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from xsearch.errors import InputError, LimitExceeded
-from xsearch.schemas import SearchHit, SearchRequest, SearchResponse, Snippet, Timings
+from xsearch.schemas import AlsoIn, SearchHit, SearchRequest, SearchResponse, Snippet, Timings
 from xsearch.settings import Settings
 
 if TYPE_CHECKING:  # heavy modules stay out of import time
@@ -26,6 +37,13 @@ if TYPE_CHECKING:  # heavy modules stay out of import time
 # best few hundred passages rarely hold fewer distinct documents than this ratio.
 _OVERFETCH = 4
 _MAX_FETCH = 4000
+
+
+@dataclass(frozen=True)
+class Ranking:
+    balance: str
+    mode: str
+    group: bool
 
 
 class Searcher:
@@ -48,7 +66,8 @@ class Searcher:
             )
         if req.k > s.max_k:
             raise InputError(
-                f"k={req.k} is above the limit of {s.max_k}", fix="ask for fewer hits per page"
+                f"k={req.k} is above the limit of {s.max_k}",
+                fix="ask for fewer hits per page (or raise XSEARCH_MAX_K)",
             )
         if req.offset > s.max_offset:
             raise InputError(
@@ -56,6 +75,16 @@ class Searcher:
                 fix="narrow the query with filters instead of paging that deep",
             )
         return query
+
+    def ranking(self, req: SearchRequest) -> Ranking:
+        s = self.settings
+        return Ranking(
+            balance=req.balance or s.balance,
+            mode=req.mode or s.search_mode,
+            group=s.group_translations
+            if req.group_translations is None
+            else req.group_translations,
+        )
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(list(texts), kind="query")
@@ -73,8 +102,8 @@ class Searcher:
             vector = self.encoder.encode([query], kind="query")[0]
         encode_ms = (time.perf_counter() - t_enc) * 1000
         t_search = time.perf_counter()
-        flt = self._filter(req)
-        hits = self._grouped_hits(req, vector, flt, guess.lang)
+        rank = self.ranking(req)
+        hits = self._hits(req, query, vector, guess.lang, rank)
         search_ms = (time.perf_counter() - t_search) * 1000
         return SearchResponse(
             query=query,
@@ -89,13 +118,18 @@ class Searcher:
                 search_ms=round(search_ms, 3),
                 total_ms=round((time.perf_counter() - t0) * 1000, 3),
             ),
+            balance=rank.balance,
+            mode=rank.mode,
         )
 
-    def _filter(self, req: SearchRequest) -> SearchFilter | None:
+    # -- filters ------------------------------------------------------------------
+    def _filter(self, req: SearchRequest, lang: str | None = None) -> SearchFilter | None:
         from xsearch.store.base import SearchFilter
         from xsearch.text.langid import normalize_lang
 
         langs = [normalize_lang(x) for x in req.langs] if req.langs else None
+        if lang is not None:
+            langs = [lang]
         excl = [normalize_lang(x) for x in req.exclude_langs] if req.exclude_langs else None
         ranges = {k: (r.gte, r.lte) for k, r in req.ranges.items()}
         if not (langs or excl or req.metadata or ranges):
@@ -104,30 +138,144 @@ class Searcher:
             langs=langs, exclude_langs=excl, metadata=dict(req.metadata), ranges=ranges
         )
 
-    def _grouped_hits(
-        self, req: SearchRequest, vector: np.ndarray, flt: SearchFilter | None, query_lang: str
+    def _language_counts(self, req: SearchRequest) -> dict[str, int]:
+        """Passages per language in the part of the collection the request searches."""
+        from xsearch.ranking.centering import LanguageMeans
+        from xsearch.text.langid import normalize_lang
+
+        means = LanguageMeans.from_meta(self.store.get_meta(req.collection), self.encoder.dimension)
+        counts = {lang: s.n for lang, s in means.langs.items() if s.n > 0}
+        if req.langs:
+            keep = {normalize_lang(x) for x in req.langs}
+            counts = {k: v for k, v in counts.items() if k in keep}
+        if req.exclude_langs:
+            drop = {normalize_lang(x) for x in req.exclude_langs}
+            counts = {k: v for k, v in counts.items() if k not in drop}
+        return counts
+
+    # -- candidates -----------------------------------------------------------------
+    def _hits(
+        self, req: SearchRequest, query: str, vector: np.ndarray, qlang: str, rank: Ranking
     ) -> list[SearchHit]:
         wanted = req.offset + req.k
-        fetch = min(max(wanted * _OVERFETCH, 50), _MAX_FETCH)
+        spread = len(self._language_counts(req)) if rank.group else 1
+        fetch = min(max(wanted * _OVERFETCH * max(spread, 1), 50), _MAX_FETCH)
         while True:
-            points = self.store.query(
-                req.collection,
-                vector,
-                k=fetch,
-                flt=flt,
-                score_threshold=req.min_score,
-            )
-            groups = group_by_document(points)
-            # Enough documents, or the store has nothing more to give.
-            if len(groups) >= wanted or len(points) < fetch or fetch >= _MAX_FETCH:
+            points, exhausted = self._candidates(req, query, vector, qlang, rank, fetch)
+            if req.min_score is not None:
+                points = [p for p in points if p.score >= req.min_score]
+            docs = group_by_document(points)
+            groups = self._translation_groups(req, docs) if rank.group else [[d] for d in docs]
+            if len(groups) >= wanted or exhausted or fetch >= _MAX_FETCH:
                 break
             fetch = min(fetch * 4, _MAX_FETCH)
-        page = groups[req.offset : wanted]
-        return [to_hit(p, query_lang) for p in page]
+        return [to_hit(g[0], qlang, also=g[1:]) for g in groups[req.offset : wanted]]
+
+    def _candidates(
+        self,
+        req: SearchRequest,
+        query: str,
+        vector: np.ndarray,
+        qlang: str,
+        rank: Ranking,
+        fetch: int,
+    ) -> tuple[list[ScoredPoint], bool]:
+        """Passages in ranking order, and whether the store has nothing more to give."""
+        from xsearch.store.base import CENTERED, DENSE
+
+        if rank.balance == "interleave":
+            return self._interleaved(req, query, vector, qlang, rank, fetch)
+        using = CENTERED if rank.balance == "centered" else DENSE
+        flt = self._filter(req)
+        if rank.mode == "hybrid":
+            weight = self._lexical_weight(req, qlang)
+            if weight > 0:
+                from xsearch.ranking.lexical import query_vector
+
+                sparse = query_vector(query)
+                if sparse[0]:
+                    pts = self.store.query_hybrid(
+                        req.collection,
+                        vector,
+                        sparse,
+                        using_dense=using,
+                        k=fetch,
+                        flt=flt,
+                        prefetch_k=max(fetch, 100),
+                        weights=(1.0, weight),
+                    )
+                    return pts, len(pts) < fetch
+        pts = self.store.query(req.collection, vector, using=using, k=fetch, flt=flt)
+        return pts, len(pts) < fetch
+
+    def _lexical_weight(self, req: SearchRequest, qlang: str) -> float:
+        """How much the query's language can match lexically in what is searched.
+
+        The share of the searched passages written in the query's language: 1 in
+        a one-language collection, 0 when searching other languages only (words
+        of one language rarely match another's), 1/n in a balanced mix. An
+        undetermined query language (names, numbers, codes) gets full weight.
+        """
+        if qlang == "und":
+            return 1.0
+        counts = self._language_counts(req)
+        total = sum(counts.values())
+        return counts.get(qlang, 0) / total if total else 0.0
+
+    def _interleaved(
+        self, req: SearchRequest, query: str, vector: np.ndarray, qlang: str, rank: Ranking,
+        fetch: int,
+    ) -> tuple[list[ScoredPoint], bool]:  # fmt: skip
+        """One ranking per language, merged round-robin (rank r of every language
+        before rank r+1 of any), so every language gets the same share of the top."""
+        counts = self._language_counts(req)
+        per_lang = max(fetch // max(len(counts), 1), 10)
+        lists: list[list[ScoredPoint]] = []
+        exhausted = True
+        for lang in counts:
+            flt = self._filter(req, lang)
+            if rank.mode == "hybrid" and lang in (qlang, "und"):
+                # lexical matching can only help where the words can match: the
+                # query's own language; the other lists stay purely dense
+                from xsearch.ranking.lexical import query_vector
+
+                sparse = query_vector(query)
+                if sparse[0]:
+                    pts = self.store.query_hybrid(
+                        req.collection, vector, sparse, k=per_lang, flt=flt,
+                        prefetch_k=max(per_lang, 100),
+                    )  # fmt: skip
+                    exhausted &= len(pts) < per_lang
+                    lists.append(group_by_document(pts))
+                    continue
+            pts = self.store.query(req.collection, vector, k=per_lang, flt=flt)
+            exhausted &= len(pts) < per_lang
+            lists.append(group_by_document(pts))
+        merged: list[ScoredPoint] = []
+        for r in range(max((len(x) for x in lists), default=0)):
+            merged += sorted((x[r] for x in lists if r < len(x)), key=lambda p: -p.score)
+        return merged, exhausted
+
+    def _translation_groups(
+        self, req: SearchRequest, docs: list[ScoredPoint]
+    ) -> list[list[ScoredPoint]]:
+        from xsearch.ranking.translations import group
+        from xsearch.store.base import CENTERED
+
+        if len(docs) < 2:
+            return [[d] for d in docs]
+        full = self.store.retrieve(req.collection, [d.id for d in docs], with_vectors=True)
+        vec_by_id = {p.id: (p.vectors or {}).get(CENTERED) for p in full}
+        keep = [d for d in docs if vec_by_id.get(d.id) is not None]
+        if len(keep) < len(docs):  # no vectors (should not happen): no grouping
+            return [[d] for d in docs]
+        vectors = np.stack([np.asarray(vec_by_id[d.id], dtype=np.float32) for d in docs])
+        langs = [str(d.payload.get("lang") or "und") for d in docs]
+        return [[docs[i] for i in g] for g in group(vectors, langs)]
 
 
 def group_by_document(points: Sequence[ScoredPoint]) -> list[ScoredPoint]:
-    """Best passage per document, in score order (points come sorted by score)."""
+    """Best passage per document, in the given (ranking) order."""
     seen: set[str] = set()
     best: list[ScoredPoint] = []
     for p in points:
@@ -139,7 +287,7 @@ def group_by_document(points: Sequence[ScoredPoint]) -> list[ScoredPoint]:
     return best
 
 
-def to_hit(p: ScoredPoint, query_lang: str) -> SearchHit:
+def to_hit(p: ScoredPoint, query_lang: str, also: Sequence[ScoredPoint] = ()) -> SearchHit:
     pl: dict[str, Any] = p.payload
     lang = pl.get("lang") or "und"
     cross = lang != query_lang and "und" not in (lang, query_lang)
@@ -157,4 +305,13 @@ def to_hit(p: ScoredPoint, query_lang: str) -> SearchHit:
         ),
         cross_language=cross,
         metadata=dict(pl.get("meta") or {}),
+        also_in=[
+            AlsoIn(
+                doc_id=str(a.payload.get("doc_id")),
+                lang=a.payload.get("lang") or "und",
+                title=a.payload.get("title"),
+                score=round(float(a.score), 6),
+            )
+            for a in also
+        ],
     )

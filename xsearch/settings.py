@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
     batch_tokens: int = Field(8192, ge=64, description="token budget of one encoder batch")
     max_batch_size: int = Field(128, ge=1, description="texts in one encoder batch at most")
+    encoder_spin: bool = Field(
+        True,
+        description="onnxruntime threads spin between ops: faster on idle cores, "
+        "much slower when the cores are oversubscribed (set false there)",
+    )
 
     # --- store ---------------------------------------------------------------
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded store")
@@ -50,6 +55,18 @@ class Settings(BaseSettings):
     optimize_threshold: int = Field(
         20_000, ge=0, description="build the HNSW index after a bulk load above this many points"
     )
+    hnsw_m: int = Field(16, ge=4, le=128, description="HNSW links per node (new collections)")
+    hnsw_ef_construct: int = Field(
+        100, ge=8, description="HNSW build breadth (new collections): higher = better, slower"
+    )
+    hnsw_ef: int = Field(128, ge=8, description="HNSW search breadth: higher = better recall")
+
+    # --- ranking (issue 7; defaults chosen by `xsearch eval qa`, see README) ---
+    balance: Literal["none", "centered", "interleave"] = Field(
+        "centered", description="language balance of results"
+    )
+    search_mode: Literal["dense", "hybrid"] = Field("dense", description="dense or dense+lexical")
+    group_translations: bool = Field(False, description="one hit per text with its translations")
 
     # --- API -------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -65,6 +82,7 @@ class Settings(BaseSettings):
     max_batch_docs: int = 256
     max_body_bytes: int = 20 * 1024 * 1024
     microbatch_wait_ms: float = Field(2.0, ge=0, description="wait to gather concurrent queries")
+    microbatch_max: int = Field(32, ge=1, description="queries encoded together at most")
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

@@ -29,6 +29,8 @@ import numpy as np
 META_KEY = "language_means"
 # Re-centre a language when its passage count moved this much since the last time.
 REGROW = 1.25
+# Pseudo-passages of the collection-wide mean mixed into a language's centre.
+SHRINK = 16.0
 
 
 @dataclass
@@ -114,10 +116,24 @@ class LanguageMeans:
         return [lang for lang, s in self.langs.items() if s.needs_recentre()]
 
     def move_centre(self, lang: str) -> np.ndarray | None:
-        """Set the language's centre to its current mean (before a rewrite)."""
+        """Set the language's centre from its current mean (before a rewrite).
+
+        The mean of a language with few passages is mostly the content of those
+        passages, not the language: centring one document by itself leaves a
+        zero vector. So the estimate is shrunk towards the collection-wide mean
+        with the weight of ``SHRINK`` pseudo-passages (James-Stein style): with
+        1 passage the centre is ~the collection mean, with 240 it is 94% the
+        language's own mean.
+        """
         s = self.langs[lang]
-        s.centre = s.mean
         s.centre_n = s.n
+        if s.n <= 0 or s.total is None:
+            s.centre = None
+            return None
+        n_all = sum(x.n for x in self.langs.values())
+        total_all = sum(x.total for x in self.langs.values() if x.total is not None)
+        mean_all = total_all / max(n_all, 1)
+        s.centre = ((s.total + SHRINK * mean_all) / (s.n + SHRINK)).astype(np.float32)
         return s.centre
 
     def centred(self, lang: str, vectors: np.ndarray) -> np.ndarray:

@@ -1,0 +1,93 @@
+"""What routes receive: the app state (engine, searcher, batcher, metrics) and access checks.
+
+Everything heavy is built once in the app's lifespan and stored on one
+``ApiState``; routes get it through ``Annotated`` dependencies, never globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.metrics import Metrics
+from api.microbatch import MicroBatcher
+from api.security import KEY_HEADER, KeyRing
+from xsearch.errors import NotReady
+from xsearch.settings import Settings
+
+if TYPE_CHECKING:
+    from xsearch.indexing import IndexingService
+    from xsearch.runtime import Engine
+    from xsearch.search import Searcher
+
+# Mirrors xsearch.store.base.validate_name (a test keeps the two equal): a bad
+# name is refused by validation before it reaches the store.
+COLLECTION_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    keys: KeyRing
+    metrics: Metrics
+    engine: Engine | None = None
+    searcher: Searcher | None = None
+    batcher: MicroBatcher | None = None
+    indexer: IndexingService | None = None
+    # Writes are serialised: indexing decides "new / changed / unchanged" from
+    # the stored state, and two concurrent batches touching the same document
+    # (or creating the same collection) must not interleave.
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def ready_engine(self) -> Engine:
+        if self.engine is None:
+            raise NotReady(
+                "the search engine is not open (the server is starting or stopping)",
+                fix="retry in a few seconds; GET /ready says when it is up",
+            )
+        return self.engine
+
+
+def get_state(request: Request) -> ApiState:
+    return request.app.state.xsearch
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+CollectionName = Annotated[
+    str,
+    Path(
+        pattern=COLLECTION_PATTERN,
+        description="collection name: 1-64 letters, digits, '-' or '_'",
+        examples=["news"],
+    ),
+]
+
+_key_header = APIKeyHeader(
+    name=KEY_HEADER, auto_error=False, description="API key (when the server has keys)"
+)
+_bearer = HTTPBearer(auto_error=False, description="the API key as a bearer token")
+KeyHeader = Annotated[str | None, Security(_key_header)]
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+
+
+async def require_read(state: StateDep, key: KeyHeader, bearer: Bearer) -> None:
+    """Search and reads: open when search is public (the default), else a key."""
+    if state.settings.public_search or not state.keys.enabled:
+        return
+    state.keys.check(key, bearer.credentials if bearer else None)
+
+
+async def require_write(state: StateDep, key: KeyHeader, bearer: Bearer) -> None:
+    """Writes need a key whenever keys are configured."""
+    if not state.keys.enabled:
+        return
+    state.keys.check(key, bearer.credentials if bearer else None)
+
+
+ReadAccess = Depends(require_read)
+WriteAccess = Depends(require_write)

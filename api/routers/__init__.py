@@ -1,0 +1,1 @@
+"""One router per resource: search, documents, collections, ops (health/ready/info/metrics)."""

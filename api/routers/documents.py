@@ -1,0 +1,134 @@
+"""POST /collections/{c}/documents, GET and DELETE /collections/{c}/documents/{id}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ApiState, CollectionName, ReadAccess, StateDep, WriteAccess
+from api.errors import responses
+from api.limits import check_batch
+from xsearch.documents import Document
+from xsearch.errors import DocumentNotFound, InputError
+from xsearch.schemas import DocResult, IndexRequest, IndexResponse
+
+router = APIRouter(prefix="/collections/{collection}/documents", tags=["documents"])
+
+# Document ids may hold slashes (file paths relative to a folder): take the rest of the path.
+DocId = Annotated[str, Path(description="document id", examples=["faq/reset-password.md"])]
+
+
+class StoredPassage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    passage: int
+    lang: str
+    start: int
+    end: int
+    text: str
+
+
+class StoredDocument(BaseModel):
+    """A stored document rebuilt from its passages."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str | None = None
+    url: str | None = None
+    lang: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    n_passages: int = 0
+    complete: bool = Field(True, description="false when some passages are missing")
+    text: str = ""
+    passages: list[StoredPassage] = Field(default_factory=list)
+
+
+class DeleteResponse(BaseModel):
+    collection: str
+    id: str
+    deleted_passages: int
+
+
+def _to_documents(body: IndexRequest) -> tuple[list[Document], dict[int, DocResult]]:
+    """Documents that pass validation, and a rejection for each one that does not."""
+    docs: list[Document] = []
+    rejected: dict[int, DocResult] = {}
+    for i, d in enumerate(body.documents):
+        try:
+            docs.append(Document.from_dict(d.model_dump(exclude_none=True)))
+        except InputError as err:
+            raw_id = None if d.id is None else str(d.id)
+            rejected[i] = DocResult(id=raw_id, status="rejected", reason=f"document {i}: {err}")
+    return docs, rejected
+
+
+@router.post(
+    "",
+    response_model=IndexResponse,
+    dependencies=[WriteAccess],
+    responses=responses(400, 401, 409, 413, 422, 503),
+    summary="Index a batch of documents (creates the collection on first use)",
+)
+async def index_documents(
+    collection: CollectionName, body: IndexRequest, state: StateDep
+) -> IndexResponse:
+    check_batch(len(body.documents), state.settings)
+    indexer = _indexer(state)
+    docs, rejected = _to_documents(body)
+    async with state.write_lock:
+        indexed = await run_in_threadpool(indexer.index_documents, collection, docs) if docs else []
+    it = iter(indexed)
+    results = [rejected[i] if i in rejected else next(it) for i in range(len(body.documents))]
+    counts = {s: sum(r.status == s for r in results) for s in ("indexed", "unchanged", "rejected")}
+    for status, n in counts.items():
+        if n:
+            state.metrics.documents.inc(status, amount=n)
+    return IndexResponse(collection=collection, results=results, **counts)
+
+
+@router.get(
+    "/{doc_id:path}",
+    response_model=StoredDocument,
+    dependencies=[ReadAccess],
+    responses=responses(401, 404, 422, 503),
+    summary="A stored document, rebuilt from its passages",
+)
+async def get_document(collection: CollectionName, doc_id: DocId, state: StateDep) -> Any:
+    doc = await run_in_threadpool(_indexer(state).get_document, collection, doc_id)
+    if doc is None:
+        raise _missing(collection, doc_id)
+    return doc
+
+
+@router.delete(
+    "/{doc_id:path}",
+    response_model=DeleteResponse,
+    dependencies=[WriteAccess],
+    responses=responses(401, 404, 422, 503),
+    summary="Delete a document (every passage of it)",
+)
+async def delete_document(
+    collection: CollectionName, doc_id: DocId, state: StateDep
+) -> DeleteResponse:
+    indexer = _indexer(state)
+    async with state.write_lock:
+        removed = await run_in_threadpool(indexer.delete_documents, collection, [doc_id])
+    if removed == 0:
+        raise _missing(collection, doc_id)
+    return DeleteResponse(collection=collection, id=doc_id, deleted_passages=removed)
+
+
+def _indexer(state: ApiState) -> Any:
+    engine = state.ready_engine()
+    if state.indexer is None:
+        state.indexer = engine.indexer
+    return state.indexer
+
+
+def _missing(collection: str, doc_id: str) -> DocumentNotFound:
+    return DocumentNotFound(
+        f"no document {doc_id!r} in collection {collection!r}",
+        fix="check the id (GET /search shows the ids of hits)",
+    )

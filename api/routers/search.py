@@ -1,0 +1,104 @@
+"""GET /search and POST /search.
+
+The query is validated first (so a bad request costs no encoding), encoded by
+the micro-batcher together with other concurrent queries, and searched in a
+worker thread (the store call blocks).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ApiState, ReadAccess, StateDep
+from api.errors import responses
+from api.limits import check_search
+from xsearch.errors import InputError, NotReady
+from xsearch.schemas import Balance, Mode, SearchRequest, SearchResponse, Timings
+
+router = APIRouter(tags=["search"], dependencies=[ReadAccess])
+
+_GET_ERRORS = responses(401, 404, 409, 422, 503)
+_POST_ERRORS = responses(400, 401, 404, 409, 413, 422, 503)
+
+
+def _check_finite(req: SearchRequest) -> None:
+    # JSON bodies may carry NaN/Infinity (Python's json accepts them); a NaN
+    # threshold would silently match nothing, so refuse it with a message.
+    values = [("min_score", req.min_score)]
+    for key, r in req.ranges.items():
+        values += [(f"ranges.{key}.gte", r.gte), (f"ranges.{key}.lte", r.lte)]
+    for name, value in values:
+        if value is not None and not math.isfinite(value):
+            raise InputError(f"{name} must be a finite number, got {value}", fix="send a number")
+
+
+async def run_search(state: ApiState, req: SearchRequest) -> SearchResponse:
+    t0 = time.perf_counter()
+    query = check_search(req, state.settings)
+    _check_finite(req)
+    state.ready_engine()
+    if state.batcher is None or state.searcher is None:
+        raise NotReady("the query encoder is not running", fix="retry in a few seconds")
+    req = req.model_copy(update={"query": query})
+    encoded = await state.batcher.encode(query)
+    resp = await run_in_threadpool(state.searcher.search, req, vector=encoded.vector)
+    state.metrics.search_seconds.observe(resp.timings.search_ms / 1000)
+    # The searcher only saw a ready vector: report the encoding as this request
+    # lived it (waiting for its micro-batch + the batch's encoder call).
+    resp.timings = Timings(
+        encode_ms=round(encoded.queued_ms + encoded.encode_ms, 3),
+        search_ms=resp.timings.search_ms,
+        total_ms=round((time.perf_counter() - t0) * 1000, 3),
+    )
+    return resp
+
+
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    responses=_GET_ERRORS,
+    summary="Search a collection (query parameters)",
+)
+async def search_get(
+    state: StateDep,
+    q: Annotated[str, Query(description="the query, in any language", examples=["chat noir"])],
+    collection: Annotated[str, Query(description="collection to search")],
+    k: Annotated[int, Query(ge=1, description="hits per page (limit: XSEARCH_MAX_K)")] = 10,
+    offset: Annotated[int, Query(ge=0, description="hits to skip (limit: XSEARCH_MAX_OFFSET)")] = 0,
+    lang: Annotated[list[str] | None, Query(description="only these languages (repeat)")] = None,
+    exclude_lang: Annotated[list[str] | None, Query(description="never these languages")] = None,
+    min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    query_lang: Annotated[str | None, Query(description="language of the query, if known")] = None,
+    balance: Balance | None = None,
+    mode: Mode | None = None,
+    group_translations: bool | None = None,
+) -> SearchResponse:
+    req = SearchRequest(
+        query=q,
+        collection=collection,
+        k=k,
+        offset=offset,
+        langs=lang or None,
+        exclude_langs=exclude_lang or None,
+        min_score=min_score,
+        query_lang=query_lang,
+        balance=balance,
+        mode=mode,
+        group_translations=group_translations,
+    )
+    return await run_search(state, req)
+
+
+@router.post(
+    "/search",
+    response_model=SearchResponse,
+    responses=_POST_ERRORS,
+    summary="Search a collection (JSON body, with metadata filters)",
+)
+async def search_post(state: StateDep, req: SearchRequest) -> SearchResponse:
+    return await run_search(state, req)

@@ -1,0 +1,181 @@
+"""The micro-batcher: grouping, latency for a lone query, off-loop encoding, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from api.microbatch import MicroBatcher
+from xsearch.errors import EncoderError
+
+
+class RecordingEncoder:
+    """Deterministic vectors (a function of the text) and a log of every call."""
+
+    def __init__(self, delay_s: float = 0.0, fail_on: str | None = None) -> None:
+        self.delay_s = delay_s
+        self.fail_on = fail_on
+        self.batches: list[list[str]] = []
+        self.threads: set[int] = set()
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.batches.append(list(texts))
+        self.threads.add(threading.get_ident())
+        if self.fail_on in texts:
+            raise EncoderError("cannot encode", fix="none")
+        time.sleep(self.delay_s)  # an encoder call holds its thread like onnxruntime does
+        return np.stack([self.vector(t) for t in texts])
+
+    @staticmethod
+    def vector(text: str) -> np.ndarray:
+        rng = np.random.default_rng(abs(hash(text)) % 2**32)
+        v = rng.standard_normal(8).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+
+def run(coro):  # noqa: ANN001, ANN201
+    return asyncio.run(coro)
+
+
+def test_concurrent_queries_are_encoded_together() -> None:
+    enc = RecordingEncoder(delay_s=0.02)
+
+    async def main() -> list:
+        b = MicroBatcher(enc, max_wait_ms=5, max_batch=32)
+        await b.start()
+        try:
+            return await asyncio.gather(*(b.encode(f"query {i}") for i in range(32)))
+        finally:
+            await b.stop()
+
+    results = run(main())
+    assert len(enc.batches) < 8, enc.batches  # 32 queries, a handful of calls
+    assert sum(len(b) for b in enc.batches) == 32
+    for i, r in enumerate(results):  # every caller gets its own vector back
+        np.testing.assert_array_equal(r.vector, enc.vector(f"query {i}"))
+        assert r.batch_size >= 1 and r.encode_ms >= 0 and r.queued_ms >= 0
+
+
+def test_encoding_runs_off_the_event_loop() -> None:
+    enc = RecordingEncoder()
+
+    async def main() -> int:
+        b = MicroBatcher(enc, max_wait_ms=1)
+        await b.start()
+        try:
+            await asyncio.gather(*(b.encode(str(i)) for i in range(5)))
+        finally:
+            await b.stop()
+        return threading.get_ident()
+
+    loop_thread = run(main())
+    assert enc.threads and loop_thread not in enc.threads
+
+
+def test_lone_query_does_not_wait_for_company() -> None:
+    enc = RecordingEncoder()
+
+    async def main() -> float:
+        b = MicroBatcher(enc, max_wait_ms=500, max_batch=32)  # a long wait, on purpose
+        await b.start()
+        try:
+            t0 = time.perf_counter()
+            await b.encode("alone")
+            return time.perf_counter() - t0
+        finally:
+            await b.stop()
+
+    assert run(main()) < 0.2
+
+
+def test_after_concurrency_it_waits_to_gather_staggered_queries() -> None:
+    enc = RecordingEncoder()
+
+    async def staggered(b: MicroBatcher) -> None:
+        async def later(i: int) -> None:
+            await asyncio.sleep(0.005 * i)
+            await b.encode(f"late {i}")
+
+        await asyncio.gather(*(later(i) for i in range(4)))
+
+    async def main() -> None:
+        b = MicroBatcher(enc, max_wait_ms=60, max_batch=32)
+        await b.start()
+        try:
+            await asyncio.gather(*(b.encode(f"burst {i}") for i in range(4)))
+            await staggered(b)
+        finally:
+            await b.stop()
+
+    run(main())
+    assert [len(x) for x in enc.batches] == [4, 4], enc.batches
+
+
+def test_max_batch_is_respected_and_duplicates_encoded_once() -> None:
+    enc = RecordingEncoder(delay_s=0.01)
+
+    async def main() -> list:
+        b = MicroBatcher(enc, max_wait_ms=5, max_batch=4)
+        await b.start()
+        try:
+            texts = [f"q{i % 5}" for i in range(20)]  # 5 distinct queries, 4 times each
+            return await asyncio.gather(*(b.encode(t) for t in texts))
+        finally:
+            await b.stop()
+
+    results = run(main())
+    assert max(len(x) for x in enc.batches) <= 4
+    assert all(len(set(x)) == len(x) for x in enc.batches)  # no text twice in one call
+    for i, r in enumerate(results):
+        np.testing.assert_array_equal(r.vector, enc.vector(f"q{i % 5}"))
+
+
+def test_an_encoder_error_reaches_every_caller_and_the_worker_survives() -> None:
+    enc = RecordingEncoder(fail_on="bad")
+
+    async def main() -> tuple[list, np.ndarray]:
+        b = MicroBatcher(enc, max_wait_ms=5)
+        await b.start()
+        try:
+            outcomes = await asyncio.gather(
+                b.encode("bad"), b.encode("good"), return_exceptions=True
+            )
+            after = await b.encode("fine afterwards")
+            return outcomes, after.vector
+        finally:
+            await b.stop()
+
+    outcomes, vector = run(main())
+    assert all(isinstance(o, EncoderError) for o in outcomes)
+    np.testing.assert_array_equal(vector, enc.vector("fine afterwards"))
+
+
+def test_encode_after_stop_is_an_error() -> None:
+    async def main() -> None:
+        b = MicroBatcher(RecordingEncoder(), max_wait_ms=1)
+        await b.start()
+        await b.stop()
+        await b.encode("too late")
+
+    with pytest.raises(EncoderError, match="not running"):
+        run(main())
+
+
+def test_stop_fails_queries_still_in_flight() -> None:
+    enc = RecordingEncoder(delay_s=0.2)
+
+    async def main() -> list:
+        b = MicroBatcher(enc, max_wait_ms=0, max_batch=1)
+        await b.start()
+        tasks = [asyncio.create_task(b.encode(f"q{i}")) for i in range(3)]
+        await asyncio.sleep(0.05)  # the first is being encoded, two are queued
+        await b.stop()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    outcomes = run(main())
+    assert all(isinstance(o, EncoderError) for o in outcomes), outcomes
