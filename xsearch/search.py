@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xsearch.errors import InputError, LimitExceeded
+from xsearch.errors import InputError
 from xsearch.schemas import AlsoIn, SearchHit, SearchRequest, SearchResponse, Snippet, Timings
 from xsearch.settings import Settings
 
@@ -60,7 +60,7 @@ class Searcher:
         if not query:
             raise InputError("the query is empty", fix="send some text in 'query' (or q=)")
         if len(query) > s.max_query_chars:
-            raise LimitExceeded(
+            raise InputError(
                 f"the query has {len(query)} characters, the limit is {s.max_query_chars}",
                 fix="shorten it (or raise XSEARCH_MAX_QUERY_CHARS)",
             )

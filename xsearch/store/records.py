@@ -1,0 +1,95 @@
+"""Conversions shared by both backends (vectors, ids, document state)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from xsearch.documents import point_id
+from xsearch.errors import InputError
+from xsearch.store.base import DENSE_VECTORS, ScoredPoint
+
+
+def dense_list(vector: np.ndarray | Sequence[float], dim: int | None = None) -> list[float]:
+    """A 1-d float vector as a plain list (what both bindings take), size-checked."""
+    arr = np.asarray(vector, dtype=np.float32)
+    if arr.ndim != 1 or (dim is not None and arr.shape[0] != dim):
+        raise InputError(
+            f"vector of shape {arr.shape} does not fit a collection of dimension {dim}",
+            fix="encode with the bundle the collection was built with",
+        )
+    if not np.isfinite(arr).all():
+        raise InputError("vector contains NaN or infinity", fix="check the encoder output")
+    return arr.tolist()
+
+
+def sparse_pair(sparse: tuple[Sequence[int], Sequence[float]]) -> tuple[list[int], list[float]]:
+    """Checked (indices, values): same length, unique non-negative indices, finite values."""
+    try:
+        idx = [int(i) for i in sparse[0]]
+        val = [float(v) for v in sparse[1]]
+    except (TypeError, ValueError, IndexError) as err:
+        raise InputError(
+            f"a sparse vector must be (indices, values), got {sparse!r:.80}",
+            fix="pass two lists: integer term ids and their weights",
+        ) from err
+    if len(idx) != len(val) or len(set(idx)) != len(idx) or any(i < 0 for i in idx):
+        raise InputError(
+            "sparse vector has unequal lengths, repeated or negative indices",
+            fix="merge repeated term ids (sum their weights) before storing or querying",
+        )
+    if not all(np.isfinite(val)):
+        raise InputError("sparse vector contains NaN or infinity", fix="check the term weights")
+    return idx, val
+
+
+def from_native_vectors(
+    vector: Any,
+) -> tuple[dict[str, np.ndarray] | None, dict[str, tuple[list[int], list[float]]] | None]:
+    """Split a backend's named-vector dict into dense arrays and sparse (indices, values)."""
+    if not vector:
+        return None, None
+    if not isinstance(vector, dict):  # an unnamed vector: not something we create
+        return {"": np.asarray(vector, dtype=np.float32)}, None
+    dense: dict[str, np.ndarray] = {}
+    sparse: dict[str, tuple[list[int], list[float]]] = {}
+    for name, v in vector.items():
+        if hasattr(v, "indices"):
+            sparse[name] = (list(v.indices), [float(x) for x in v.values])
+        else:
+            dense[name] = np.asarray(v, dtype=np.float32)
+    return dense, sparse
+
+
+def doc_state_ids(doc_ids: Sequence[str]) -> list[str]:
+    """Point ids of the first passage of each document (holds hash and passage count)."""
+    return [point_id(str(d), 0) for d in doc_ids]
+
+
+def state_from_payloads(payloads: Iterable[dict | None]) -> dict[str, tuple[str, int]]:
+    out: dict[str, tuple[str, int]] = {}
+    for p in payloads:
+        if p and "doc_id" in p:
+            out[str(p["doc_id"])] = (str(p.get("content_hash", "")), int(p.get("n_passages", 0)))
+    return out
+
+
+def check_using(using: str) -> None:
+    if using not in DENSE_VECTORS:
+        raise InputError(
+            f"unknown dense vector {using!r}", fix=f"use one of {', '.join(DENSE_VECTORS)}"
+        )
+
+
+def to_scored(r: Any, score: float) -> ScoredPoint:
+    """A backend record or scored point (either binding) as our ScoredPoint."""
+    dense, sparse = from_native_vectors(r.vector)
+    return ScoredPoint(
+        id=str(r.id),
+        score=float(score),
+        payload=dict(r.payload or {}),
+        vectors=dense,
+        sparse=sparse,
+    )
