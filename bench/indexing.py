@@ -146,7 +146,13 @@ def chunk_alone(engine: Any, docs: list[dict[str, Any]]) -> float:
 
 # --- report --------------------------------------------------------------------------
 def report(
-    args: argparse.Namespace, source: str, engine: Any, st: Any, alone: dict, chunk: float
+    args: argparse.Namespace,
+    source: str,
+    engine: Any,
+    st: Any,
+    alone: dict,
+    chunk: float,
+    info: dict[str, str],
 ) -> str:
     enc = engine.encoder
     pipe_rate = st.passages / st.wall_seconds
@@ -166,7 +172,6 @@ def report(
         ["optimize (HNSW build, s)", f"{st.optimize_seconds:.1f}"],
     ]
     print_table("bulk indexing", ["measure", "value"], rows)
-    info = machine_info(["onnxruntime", "qdrant-edge-py", "langdetect"])
     goal = "met" if st.outside_encoder < 0.15 else "NOT met"
     lines = [
         "# Bulk indexing",
@@ -203,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     from xsearch.runtime import Engine
     from xsearch.settings import get_settings
 
+    info = machine_info(["onnxruntime", "qdrant-edge-py", "langdetect"])  # load at start
     docs, source = make_corpus(args.docs, args.seed, args.data)
     with tempfile.TemporaryDirectory(prefix="xsearch-bench-") as tmp:
         corpus = Path(tmp) / "corpus.jsonl"
@@ -218,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             maybe_optimize(engine.indexer, "bench", stats)
             alone = encoder_alone(engine, sample_passages(engine, args.encoder_sample, args.seed))
             chunk = chunk_alone(engine, random.Random(args.seed).sample(docs, min(500, len(docs))))
-            markdown = report(args, source, engine, stats, alone, chunk)
+            markdown = report(args, source, engine, stats, alone, chunk, info)
     print(markdown)
     if not args.no_write:
         print(f"written to {write_result('indexing', markdown)}", file=sys.stderr)

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     variant: Variant = Field("auto", description="auto: int8 on CPU, fp16/fp32 on CUDA")
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
     batch_tokens: int = Field(8192, ge=64, description="token budget of one encoder batch")
-    max_batch_size: int = Field(128, ge=1, description="texts in one encoder batch at most")
+    max_batch_size: int = Field(64, ge=1, description="texts in one encoder batch at most")
     encoder_spin: bool = Field(
         True,
         description="onnxruntime threads spin between ops: faster on idle cores, "

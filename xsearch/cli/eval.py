@@ -23,8 +23,6 @@ eval_app = typer.Typer(
 VariantOpt = typer.Option(
     None, "--variant", help="model variant: fp32 | int8 | fp16 (default: XSEARCH_VARIANT, auto)"
 )
-
-
 OutputOpt = typer.Option("--output", "-o", help="also write the JSON report to this file")
 
 
@@ -39,8 +37,9 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr (stdout stays clean for --json); one bar per step."""
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr (stdout stays clean for --json); one bar per step.
+    Without a terminal (logs, CI): plain lines instead."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -52,9 +51,6 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
     )
 
     err = Console(stderr=True)
-    if not enabled:
-        yield lambda step, done, total: None
-        return
     if not err.is_terminal:
         yield _plain_progress()
         return
@@ -131,7 +127,8 @@ def bitext(
     sets = B.load_bitext(paths)
     encoder = _load_encoder(bundle, variant)
     ref_path = B.find_reference(paths)
-    ref_model = reference = None
+    ref_model: str | None = None
+    reference: dict[str, float] | None = None
     if ref_path is not None:
         ref_model = reference_model or B.match_reference_model(
             B.reference_models(ref_path), encoder.name
@@ -139,7 +136,7 @@ def bitext(
         if ref_model:
             reference = B.read_reference(ref_path, ref_model)
     total = sum(len(s.src) + len(s.tgt) for s in sets)
-    with _progress(True) as update:
+    with _progress() as update:
         done = 0
 
         def advance(n: int) -> None:
@@ -150,8 +147,8 @@ def bitext(
         pairs = B.evaluate_bitext(
             sets,
             encoder,
-            kind=kind,
-            reference=reference,  # type: ignore[arg-type]
+            kind="query" if kind == "query" else "passage",
+            reference=reference,
             progress=advance,
         )
     report = B.BitextReport(
@@ -231,7 +228,7 @@ def qa(
         path, langs=lang_list, max_questions=max_questions, max_paragraphs=max_paragraphs
     )
     encoder = _load_encoder(bundle, variant)
-    with _progress(True) as update:
+    with _progress() as update:
         report = Q.evaluate_qa(
             data,
             encoder,

@@ -7,12 +7,12 @@ only onnxruntime and tokenizers.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from pathlib import Path
 from typing import Any
 
+from xsearch.bundle.manifest import sha256_file
 from xsearch.errors import BundleCorrupt, BundleNotFound
 from xsearch.settings import Settings
 
@@ -58,14 +58,6 @@ def load_manifest(bundle_dir: Path) -> dict[str, Any]:
     if missing:
         raise BundleCorrupt(f"manifest {manifest_path} lacks {', '.join(missing)}", fix=REBUILD_FIX)
     return manifest
-
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_files(bundle_dir: Path, manifest: dict[str, Any], names: list[str]) -> None:

@@ -406,6 +406,8 @@ class EdgeStore(Store):
         shard = self._shard(name)
         _create_indexes(shard)
         shard.optimize()
+        # The replaced segments stay on disk until the next flush: drop them now.
+        shard.flush()
 
     def flush(self, name: str) -> None:
         self._shard(name).flush()
