@@ -73,7 +73,7 @@ class EdgeStore(Store):
         root: Path,
         *,
         hnsw_m: int = 16,
-        hnsw_ef_construct: int = 128,
+        hnsw_ef_construct: int = 100,
         hnsw_ef: int | None = 128,
         max_search_threads: int | None = None,
         indexing_threshold_kb: int | None = None,
