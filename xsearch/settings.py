@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 Variant = Literal["auto", "fp32", "int8", "fp16"]
 
@@ -35,7 +34,9 @@ class Settings(BaseSettings):
     debug: bool = Field(False, description="full tracebacks in the CLI")
 
     # --- model bundle and encoder ------------------------------------------
-    default_bundle: str = Field("multilingual-e5-small", description="bundle used when none is named")
+    default_bundle: str = Field(
+        "multilingual-e5-small", description="bundle used when none is named"
+    )
     variant: Variant = Field("auto", description="auto: int8 on CPU, fp16/fp32 on CUDA")
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
     batch_tokens: int = Field(8192, ge=64, description="token budget of one encoder batch")

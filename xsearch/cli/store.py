@@ -93,7 +93,12 @@ def collections(as_json: bool = JsonOpt) -> None:
     for s in stats:
         langs = ", ".join(f"{k}:{v}" for k, v in sorted(s.languages.items(), key=lambda x: -x[1]))
         table.add_row(
-            s.name, str(s.documents), str(s.points), langs[:60], s.bundle, "yes" if s.indexed else "no"
+            s.name,
+            str(s.documents),
+            str(s.points),
+            langs[:60],
+            s.bundle,
+            "yes" if s.indexed else "no",
         )
     console().print(table)
 
