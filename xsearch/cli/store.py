@@ -147,5 +147,5 @@ def import_collection(
     from xsearch.store.transfer import import_collection as _import
 
     with Engine.open(settings()) as engine:
-        n = _import(engine.store, path, collection)
+        n = _import(engine.store, path, name=collection)
     console().print(f"imported {n} points")
