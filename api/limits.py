@@ -94,31 +94,11 @@ async def _send_json(send: Send, status: int, code: str, detail: str) -> None:
 
 
 def check_search(req: SearchRequest, settings: Settings) -> str:
-    """Validate a search request against the limits; returns the stripped query.
+    """The library's limits check (``xsearch.search.validate_request``), run before
+    the query is queued for encoding, so a bad request costs nothing."""
+    from xsearch.search import validate_request
 
-    Runs before the query is queued for encoding, so a bad request costs nothing.
-    """
-    query = req.query.strip()
-    if not query:
-        raise InputError(
-            "the query is empty (or only whitespace)", fix="send some text in 'query' (q= in a GET)"
-        )
-    if len(query) > settings.max_query_chars:
-        raise InputError(
-            f"the query has {len(query)} characters, the limit is {settings.max_query_chars}",
-            fix="shorten it (or raise XSEARCH_MAX_QUERY_CHARS on the server)",
-        )
-    if req.k > settings.max_k:
-        raise InputError(
-            f"k={req.k} is above the limit of {settings.max_k} hits per page",
-            fix="ask for fewer hits and page with offset (or raise XSEARCH_MAX_K)",
-        )
-    if req.offset > settings.max_offset:
-        raise InputError(
-            f"offset={req.offset} is above the limit of {settings.max_offset}",
-            fix="narrow the query with filters instead (or raise XSEARCH_MAX_OFFSET)",
-        )
-    return query
+    return validate_request(req, settings)
 
 
 def check_batch(count: int, settings: Settings) -> None:

@@ -39,6 +39,35 @@ _OVERFETCH = 4
 _MAX_FETCH = 4000
 
 
+def validate_request(req: SearchRequest, settings: Settings) -> str:
+    """Check a search request against the limits; returns the stripped query.
+
+    The one place the limits are checked: the library, the CLI and the API (which
+    calls it before queueing the query for encoding, so a bad request costs nothing).
+    """
+    query = req.query.strip()
+    if not query:
+        raise InputError(
+            "the query is empty (or only whitespace)", fix="send some text in 'query' (q= in a GET)"
+        )
+    if len(query) > settings.max_query_chars:
+        raise InputError(
+            f"the query has {len(query)} characters, the limit is {settings.max_query_chars}",
+            fix="shorten it (or raise XSEARCH_MAX_QUERY_CHARS on the server)",
+        )
+    if req.k > settings.max_k:
+        raise InputError(
+            f"k={req.k} is above the limit of {settings.max_k} hits per page",
+            fix="ask for fewer hits and page with offset (or raise XSEARCH_MAX_K)",
+        )
+    if req.offset > settings.max_offset:
+        raise InputError(
+            f"offset={req.offset} is above the limit of {settings.max_offset}",
+            fix="narrow the query with filters instead (or raise XSEARCH_MAX_OFFSET)",
+        )
+    return query
+
+
 @dataclass(frozen=True)
 class Ranking:
     balance: str
@@ -55,26 +84,7 @@ class Searcher:
     # -- validation -------------------------------------------------------------
     def validate(self, req: SearchRequest) -> str:
         """Check the request against the limits; returns the stripped query."""
-        s = self.settings
-        query = req.query.strip()
-        if not query:
-            raise InputError("the query is empty", fix="send some text in 'query' (or q=)")
-        if len(query) > s.max_query_chars:
-            raise InputError(
-                f"the query has {len(query)} characters, the limit is {s.max_query_chars}",
-                fix="shorten it (or raise XSEARCH_MAX_QUERY_CHARS)",
-            )
-        if req.k > s.max_k:
-            raise InputError(
-                f"k={req.k} is above the limit of {s.max_k}",
-                fix="ask for fewer hits per page (or raise XSEARCH_MAX_K)",
-            )
-        if req.offset > s.max_offset:
-            raise InputError(
-                f"offset={req.offset} is above the limit of {s.max_offset}",
-                fix="narrow the query with filters instead of paging that deep",
-            )
-        return query
+        return validate_request(req, self.settings)
 
     def ranking(self, req: SearchRequest) -> Ranking:
         s = self.settings
