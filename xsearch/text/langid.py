@@ -18,7 +18,9 @@ from xsearch.text import scripts as S
 from xsearch.text.langcodes import UNDETERMINED, normalize_lang
 
 # Text beyond this many characters adds little evidence and costs time:
-# langdetect takes ~10 ms on 1000 characters here and ~30-50 ms on 4000.
+# detection takes ~2 ms on 1000 characters here and ~8 ms on 4000, most of it
+# langdetect's n-gram extraction, which grows with the text (its trials, run
+# by fastdetect, take ~1 ms whatever the length; bench/langid.py).
 DETECT_CHARS = 1000
 
 # Scripts used (nearly) only by one language: the script alone decides.
@@ -73,6 +75,9 @@ def _get_factory():  # -> langdetect.DetectorFactory
                 factory = DetectorFactory()
                 factory.load_profile(PROFILES_DIRECTORY)
                 factory.set_seed(0)  # per instance: determinism without global state
+                from xsearch.text import fastdetect
+
+                fastdetect.prepare(factory)  # its tables (~0.2 s) at warm-up, not on a query
                 _factory = factory
     return _factory
 
@@ -95,10 +100,11 @@ def _length_cap(letters: int, words: int) -> float:
 def _langdetect(text: str) -> tuple[str, float] | None:
     from langdetect.lang_detect_exception import LangDetectException
 
-    detector = _get_factory().create()
-    detector.append(text)
+    from xsearch.text.fastdetect import get_probabilities
+
     try:
-        ranked = detector.get_probabilities()
+        # langdetect's answer, bit for bit, with its trials loop in numpy
+        ranked = get_probabilities(_get_factory(), text)
     except LangDetectException:  # no usable n-gram in the text
         return None
     if not ranked:
