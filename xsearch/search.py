@@ -10,8 +10,9 @@ Ranking across languages (see ``xsearch/ranking``):
   the per-language offset of the query's score is removed), ``interleave``
   (one ranking per language, merged round-robin);
 - ``mode``: ``dense`` or ``hybrid`` (dense + BM25-style sparse fused by weighted
-  RRF in Qdrant; the lexical weight is the share of the searched passages that
-  are in the query's language, so it cannot pull cross-language results down);
+  RRF in Qdrant; the lexical weight grows with how clearly the best lexical
+  document stands out and with the share of the searched passages that are in
+  the query's language, so it cannot pull cross-language results down);
 - ``group_translations``: the same text in several languages is one hit with
   ``also_in``.
 """
@@ -37,6 +38,8 @@ if TYPE_CHECKING:  # heavy modules stay out of import time
 # best few hundred passages rarely hold fewer distinct documents than this ratio.
 _OVERFETCH = 4
 _MAX_FETCH = 4000
+# Lexical hits looked at to judge how clearly the best document stands out.
+_LEXICAL_PEEK = 8
 
 
 def validate_request(req: SearchRequest, settings: Settings) -> str:
@@ -198,27 +201,14 @@ class Searcher:
         using = CENTERED if rank.balance == "centered" else DENSE
         flt = self._filter(req)
         if rank.mode == "hybrid":
-            weight = self._lexical_weight(req, qlang)
-            if weight > 0:
-                from xsearch.ranking.lexical import query_vector
-
-                sparse = query_vector(query)
-                if sparse[0]:
-                    pts = self.store.query_hybrid(
-                        req.collection,
-                        vector,
-                        sparse,
-                        using_dense=using,
-                        k=fetch,
-                        flt=flt,
-                        prefetch_k=max(fetch, 100),
-                        weights=(1.0, weight),
-                    )
-                    return pts, len(pts) < fetch
+            share = self._lexical_share(req, qlang)
+            pts = self._fused(req, query, vector, using=using, flt=flt, share=share, k=fetch)
+            if pts is not None:
+                return pts, len(pts) < fetch
         pts = self.store.query(req.collection, vector, using=using, k=fetch, flt=flt)
         return pts, len(pts) < fetch
 
-    def _lexical_weight(self, req: SearchRequest, qlang: str) -> float:
+    def _lexical_share(self, req: SearchRequest, qlang: str) -> float:
         """How much the query's language can match lexically in what is searched.
 
         The share of the searched passages written in the query's language: 1 in
@@ -232,12 +222,58 @@ class Searcher:
         total = sum(counts.values())
         return counts.get(qlang, 0) / total if total else 0.0
 
+    def _fused(
+        self,
+        req: SearchRequest,
+        query: str,
+        vector: np.ndarray,
+        *,
+        using: str,
+        flt: SearchFilter | None,
+        share: float,
+        k: int,
+    ) -> list[ScoredPoint] | None:
+        """Dense + lexical fused by weighted RRF in Qdrant; None = rank dense only.
+
+        The lexical list's weight is ``hybrid_lexical_weight`` x the language
+        share x how clearly its best document stands out (``lexical_margin``): a
+        query whose rare words (a name, a number, a code) match one passage gets
+        a strong lexical vote; one whose words match many passages about equally
+        (common words, inflected forms) gets almost none, so it cannot pull a
+        better dense ranking down.
+        """
+        from xsearch.ranking.lexical import lexical_margin, query_vector
+
+        if share <= 0 or self.settings.hybrid_lexical_weight <= 0:
+            return None
+        sparse = query_vector(query)
+        if not sparse[0]:
+            return None
+        peek = self.store.query_lexical(req.collection, sparse, k=_LEXICAL_PEEK, flt=flt)
+        margin = lexical_margin([p.score for p in group_by_document(peek)])
+        weight = share * self.settings.hybrid_lexical_weight * margin
+        if weight <= 0:
+            return None
+        return self.store.query_hybrid(
+            req.collection,
+            vector,
+            sparse,
+            using_dense=using,
+            k=k,
+            flt=flt,
+            prefetch_k=max(k, 100),
+            weights=(1.0, weight),
+            rrf_k=self.settings.hybrid_rrf_k,
+        )
+
     def _interleaved(
         self, req: SearchRequest, query: str, vector: np.ndarray, qlang: str, rank: Ranking,
         fetch: int,
     ) -> tuple[list[ScoredPoint], bool]:  # fmt: skip
         """One ranking per language, merged round-robin (rank r of every language
         before rank r+1 of any), so every language gets the same share of the top."""
+        from xsearch.store.base import DENSE
+
         counts = self._language_counts(req)
         per_lang = max(fetch // max(len(counts), 1), 10)
         lists: list[list[ScoredPoint]] = []
@@ -247,14 +283,8 @@ class Searcher:
             if rank.mode == "hybrid" and lang in (qlang, "und"):
                 # lexical matching can only help where the words can match: the
                 # query's own language; the other lists stay purely dense
-                from xsearch.ranking.lexical import query_vector
-
-                sparse = query_vector(query)
-                if sparse[0]:
-                    pts = self.store.query_hybrid(
-                        req.collection, vector, sparse, k=per_lang, flt=flt,
-                        prefetch_k=max(per_lang, 100),
-                    )  # fmt: skip
+                pts = self._fused(req, query, vector, using=DENSE, flt=flt, share=1.0, k=per_lang)
+                if pts is not None:
                     exhausted &= len(pts) < per_lang
                     lists.append(group_by_document(pts))
                     continue

@@ -67,6 +67,15 @@ class Settings(BaseSettings):
         "centered", description="language balance of results"
     )
     search_mode: Literal["dense", "hybrid"] = Field("dense", description="dense or dense+lexical")
+    hybrid_rrf_k: int = Field(
+        5, ge=1, description="RRF constant of hybrid fusion: lower = top ranks count more"
+    )
+    hybrid_lexical_weight: float = Field(
+        2.0,
+        ge=0,
+        description="lexical RRF weight when its top hit stands fully clear of the next "
+        "(scaled by that margin and by the query language's share of the searched passages)",
+    )
     group_translations: bool = Field(False, description="one hit per text with its translations")
 
     # --- API -------------------------------------------------------------------

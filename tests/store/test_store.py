@@ -206,6 +206,20 @@ def test_query_hybrid_fuses_dense_and_lexical(ro, corpus):
     assert rare.id not in [r.id for r in weighted[:5]]
 
 
+def test_query_lexical_ranks_by_sparse_match_only(ro, corpus):
+    store, filled = ro
+    ids = [p.payload["doc_id"] for p in corpus.points]
+    rare = corpus.points[ids.index("doc-13")]
+    # the rare term of doc-13 passage 0 plus a term no passage has
+    got = store.query_lexical(filled, ([5000 + 13 * 10 + 0, 999_999], [1.0, 1.0]), k=5)
+    assert [r.id for r in got] == [rare.id]  # only passages that share a term answer
+    assert got[0].score > 0 and got[0].payload["doc_id"] == "doc-13"
+    other = rare.payload["lang"]
+    flt = SearchFilter(exclude_langs=[other])
+    assert store.query_lexical(filled, ([5000 + 13 * 10 + 0], [1.0]), k=5, flt=flt) == []
+    assert store.query_lexical(filled, ([999_999], [1.0]), k=5) == []
+
+
 def test_scroll_round_trip(ro, corpus):
     store, filled = ro
     got = list(store.scroll(filled, batch=7))

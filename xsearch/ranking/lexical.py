@@ -95,3 +95,20 @@ def document_vector(text: str) -> tuple[list[int], list[float]]:
 def query_vector(text: str) -> tuple[list[int], list[float]]:
     """One unit of weight per distinct query term."""
     return _to_sparse({term_id(t): 1.0 for t in terms(text)})
+
+
+def lexical_margin(scores: list[float]) -> float:
+    """How clearly the best lexical document stands out: (s1 - s2) / s1, in [0, 1].
+
+    ``scores``: the best score of each document, best first. One match only -> 1
+    (nothing competes); a tie -> 0 (the words do not tell the documents apart).
+    Used to weight the lexical list in hybrid fusion per query: measured on
+    XQuAD (development languages en, ru, zh; RRF k=5), a fixed weight either
+    helps English and Chinese and hurts Russian (inflection: no stemmer) or the
+    reverse, while weighting by the margin raises all three (see README).
+    """
+    if not scores or scores[0] <= 0:
+        return 0.0
+    if len(scores) == 1:
+        return 1.0
+    return max(0.0, min(1.0, (scores[0] - scores[1]) / scores[0]))

@@ -193,6 +193,17 @@ class Store(ABC):
     ) -> list[ScoredPoint]: ...
 
     @abstractmethod
+    def query_lexical(
+        self,
+        name: str,
+        sparse: tuple[list[int], list[float]],
+        *,
+        k: int = 10,
+        flt: SearchFilter | None = None,
+    ) -> list[ScoredPoint]:
+        """The sparse ``lexical`` ranking alone (BM25-style scores, IDF by Qdrant)."""
+
+    @abstractmethod
     def query_hybrid(
         self,
         name: str,

@@ -299,6 +299,24 @@ class EdgeStore(Store):
         )
         return [to_scored(r, r.score) for r in self._shard(name).query(req)]
 
+    def query_lexical(
+        self,
+        name: str,
+        sparse: tuple[list[int], list[float]],
+        *,
+        k: int = 10,
+        flt: SearchFilter | None = None,
+    ) -> list[ScoredPoint]:
+        import qdrant_edge as q
+
+        req = q.QueryRequest(
+            limit=k,
+            query=q.Query.Nearest(q.SparseVector(*sparse_pair(sparse)), using=LEXICAL),
+            filter=filters.to_edge(flt),
+            with_payload=True,
+        )
+        return [to_scored(r, r.score) for r in self._shard(name).query(req)]
+
     def query_hybrid(
         self,
         name: str,

@@ -320,6 +320,30 @@ class ServerStore(Store):
         )
         return [to_scored(p, p.score) for p in res.points]
 
+    def query_lexical(
+        self,
+        name: str,
+        sparse: tuple[list[int], list[float]],
+        *,
+        k: int = 10,
+        flt: SearchFilter | None = None,
+    ) -> list[ScoredPoint]:
+        from qdrant_client import models as m
+
+        idx, val = sparse_pair(sparse)
+        res = self._call(
+            name,
+            lambda: self.client.query_points(
+                name,
+                query=m.SparseVector(indices=idx, values=val),
+                using=LEXICAL,
+                query_filter=filters.to_server(flt),
+                limit=k,
+                with_payload=True,
+            ),
+        )
+        return [to_scored(p, p.score) for p in res.points]
+
     def query_hybrid(
         self,
         name: str,

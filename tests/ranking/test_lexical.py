@@ -1,0 +1,66 @@
+"""Lexical terms, BM25 weights and the margin that weights hybrid fusion."""
+
+from __future__ import annotations
+
+import pytest
+
+from xsearch.ranking.lexical import (
+    document_vector,
+    lexical_margin,
+    query_vector,
+    term_id,
+    terms,
+)
+
+
+def test_words_are_casefolded_and_normalised() -> None:
+    assert terms("The PUMP, the pump!") == ["the", "pump", "the", "pump"]
+    assert terms("ＡＢＣ ½") == ["abc", "1", "2"]  # NFKC: full-width letters, fractions
+    assert terms("Straße") == ["strasse"]  # casefold, not lower
+    assert terms("E-4821 costs 12.50") == ["e", "4821", "costs", "12", "50"]
+
+
+def test_scripts_without_spaces_become_character_bigrams() -> None:
+    assert terms("東京都") == ["東京", "京都"]
+    assert terms("東") == ["東"]  # a run of one character stays a unigram
+    assert terms("iPhone東京") == ["iphone", "東京"]  # Latin run split from Han
+    # Thai: combining vowel/tone marks stay on their consonant
+    assert terms("ภาษาไทย") == ["ภา", "าษ", "ษา", "าไ", "ไท", "ทย"]
+    assert terms("ที่นี่") == ["ที่นี่"]  # tone marks stay on their consonant: one bigram
+
+
+def test_long_tokens_are_cut() -> None:
+    assert terms("a" * 100) == ["a" * 40]
+
+
+def test_document_weights_saturate_and_normalise_length() -> None:
+    idx, val = document_vector("pump pump pump valve")
+    w = dict(zip(idx, val, strict=True))
+    assert w[term_id("pump")] > w[term_id("valve")]
+    assert w[term_id("pump")] < 3 * w[term_id("valve")]  # tf saturates (BM25)
+    short = dict(zip(*document_vector("valve"), strict=True))[term_id("valve")]
+    long_text = "valve " + " ".join(f"w{i}" for i in range(400))
+    long = dict(zip(*document_vector(long_text), strict=True))[term_id("valve")]
+    assert long < short  # one hit in a long passage counts less
+    assert document_vector("   ...  ") == ([], [])
+
+
+def test_query_vector_counts_each_term_once() -> None:
+    idx, val = query_vector("pump pump valve")
+    assert sorted(idx) == sorted({term_id("pump"), term_id("valve")})
+    assert val == [1.0, 1.0] and idx == sorted(idx)
+
+
+@pytest.mark.parametrize(
+    ("scores", "want"),
+    [
+        ([], 0.0),
+        ([0.0, 0.0], 0.0),
+        ([3.2], 1.0),  # one match: nothing competes
+        ([4.0, 4.0, 1.0], 0.0),  # a tie: the words do not tell documents apart
+        ([4.0, 3.0], 0.25),
+        ([10.0, 1.0, 0.5], 0.9),
+    ],
+)
+def test_lexical_margin(scores: list[float], want: float) -> None:
+    assert lexical_margin(scores) == pytest.approx(want)
