@@ -435,8 +435,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument(
         "--no-baseline", action="store_true", help="skip the server without micro-batching"
     )
+    ap.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra settings for every server, e.g. XSEARCH_ENCODER_SPIN=false (repeatable)",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS / "api_load.md")
     ns = ap.parse_args(argv)
+    bad = [e for e in ns.server_env if "=" not in e]
+    if bad:
+        ap.error(f"--server-env wants KEY=VALUE, got {bad[0]!r}")
     ns.argv = argv
     return ns
 
@@ -467,8 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         setup = {"queries": len(paths), "load_start": os.getloadavg()[0]}
         for mode, env in modes:
             port = free_port()
+            extra = dict(e.split("=", 1) for e in args.server_env)
             proc = start_server(
-                home, bundle.name, port, {"XSEARCH_THREADS": str(args.threads), **env}
+                home, bundle.name, port, {"XSEARCH_THREADS": str(args.threads), **extra, **env}
             )
             try:
                 wait_ready(port, proc)

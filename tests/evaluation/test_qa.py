@@ -141,3 +141,22 @@ def test_xquad_subset_real_bundle(real_bundle: Path, real_settings: Settings, tm
     # The product path chunks long paragraphs and keeps a document's best passage,
     # so it may differ slightly from whole-paragraph vectors; not by much.
     assert res.matrix["de"]["en"].mrr_10 == pytest.approx(M.mrr_at_k(rel, 10), abs=0.1)
+
+
+def test_full_matrix_for_named_settings_only(tiny_bundle: Path, tmp_path: Path):
+    from xsearch.encoder import Encoder
+
+    data = load_qa(_synthetic(tmp_path / "data"))
+    enc = Encoder.load(tiny_bundle)
+    settings = Settings(home=tmp_path / "home")
+    with pytest.raises(ValueError, match="setting names"):
+        Q.evaluate_qa(data, enc, settings, setting_names=["default"], matrix="default,nope")
+    report = Q.evaluate_qa(
+        data, enc, settings, setting_names=["default", "hybrid"], matrix="hybrid"
+    )
+    default, hybrid = report.settings
+    full = {(x, y) for x in data.langs for y in data.langs}
+    assert {(x, y) for x in hybrid.matrix for y in hybrid.matrix[x]} == full
+    assert {(x, y) for x in default.matrix for y in default.matrix[x]} == {
+        (x, x) for x in data.langs
+    }

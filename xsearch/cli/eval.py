@@ -193,7 +193,8 @@ def qa(
         "first",
         "--matrix",
         help="first: full X×Y matrix for the first setting, diagonal for "
-        "the others | all: full matrix for every setting (slow) | diagonal",
+        "the others | all: full matrix for every setting (slow) | diagonal | "
+        "NAME,NAME: full matrix for these settings, diagonal for the others",
     ),
     depth: int = typer.Option(
         100, "--depth", min=10, help="hits per mixed-pool query (mAP@depth; deeper is slower)"
@@ -222,7 +223,12 @@ def qa(
                 fix=f"choose from {', '.join(Q.SETTINGS_BY_NAME)}",
             )
     if matrix not in ("first", "all", "diagonal"):
-        raise InputError(f"--matrix {matrix!r} is not known", fix="use first, all or diagonal")
+        unknown = [n for n in matrix.split(",") if n not in Q.SETTINGS_BY_NAME]
+        if unknown:
+            raise InputError(
+                f"--matrix {matrix!r}: {unknown[0]!r} is neither first/all/diagonal nor a setting",
+                fix=f"use first, all, diagonal or setting names ({', '.join(Q.SETTINGS_BY_NAME)})",
+            )
     lang_list = [x.strip() for x in langs.split(",") if x.strip()] if langs else None
     data = load_qa(
         path, langs=lang_list, max_questions=max_questions, max_paragraphs=max_paragraphs

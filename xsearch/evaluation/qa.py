@@ -402,11 +402,13 @@ def evaluate_qa(
 
     ``matrix``: "first" = the full X x Y matrix for the first supported setting and
     the same-language diagonal for the others; "all" = the full matrix for every
-    setting; "diagonal" = the diagonal only, for every setting. ``depth``: hits per
+    setting; "diagonal" = the diagonal only, for every setting; "a,b" = the full matrix
+    for the settings named, the diagonal for the others. ``depth``: hits per
     mixed-pool query (mAP@depth). ``workers``: search threads.
     """
-    if matrix not in ("first", "all", "diagonal"):
-        raise ValueError(f"matrix must be first|all|diagonal, got {matrix!r}")
+    named = set() if matrix in ("first", "all", "diagonal") else set(matrix.split(","))
+    if named - set(SETTINGS_BY_NAME):
+        raise ValueError(f"matrix must be first|all|diagonal or setting names, got {matrix!r}")
     chosen = [SETTINGS_BY_NAME[n] for n in setting_names] if setting_names else SETTINGS
     full = [(x, y) for x in data.langs for y in data.langs]
     diagonal = [(x, x) for x in data.langs]
@@ -425,7 +427,8 @@ def evaluate_qa(
             if effective is None:
                 continue
             first = len(done) == 0
-            pairs = full if matrix == "all" or (matrix == "first" and first) else diagonal
+            wants_full = matrix == "all" or (matrix == "first" and first) or setting.name in named
+            pairs = full if wants_full else diagonal
             if effective in done:
                 # The engine ranks exactly as for an earlier setting (e.g. "dense" while
                 # dense is the default): same searches, same figures; do not pay twice.
