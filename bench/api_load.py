@@ -254,6 +254,7 @@ class Level:
     mean_batch: float
     encode_ms: float  # server: mean encoder call per batch
     search_ms: float  # server: mean store + ranking per query
+    cpu_ms: float  # server process CPU time (all threads) per request; nan if unknown
 
     @property
     def rps(self) -> float:
@@ -305,15 +306,36 @@ def scrape(port: int) -> dict[str, float]:
     return out
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all threads (Linux /proc; nan elsewhere).
+
+    Unlike requests/s this barely depends on what else runs on the machine, so
+    it compares server configurations even on a shared machine.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    port: int, mode: str, c: int, paths: list[str], args: argparse.Namespace, offset: int
+    port: int,
+    pid: int,
+    mode: str,
+    c: int,
+    paths: list[str],
+    args: argparse.Namespace,
+    offset: int,
 ) -> Level:
     asyncio.run(_load(port, paths, offset, c, args.warmup, None))
     before = scrape(port)
+    cpu_before = process_cpu_seconds(pid)
     latencies: list[float] = []
     done, errors, seconds = asyncio.run(
         _load(port, paths, offset + 100_000, c, args.duration, latencies)
     )
+    cpu = process_cpu_seconds(pid) - cpu_before
     after = scrape(port)
     d = {k: after[k] - before[k] for k in after}
     batches = max(d["xsearch_encode_batch_size_count"], 1)
@@ -331,6 +353,7 @@ def measure(
         search_ms=1000
         * d["xsearch_search_seconds_sum"]
         / max(d["xsearch_search_seconds_count"], 1),
+        cpu_ms=1000 * cpu / max(done, 1),
     )
 
 
@@ -338,7 +361,8 @@ def measure(
 def render(levels: list[Level], args: argparse.Namespace, manifest: dict, setup: dict) -> str:
     rows = [
         f"| {lv.mode} | {lv.concurrency} | {lv.rps:.0f} | {lv.p50_ms:.1f} | {lv.p99_ms:.1f} | "
-        f"{lv.mean_batch:.1f} | {lv.encode_ms:.1f} | {lv.search_ms:.1f} | {lv.errors} |"
+        f"{lv.mean_batch:.1f} | {lv.encode_ms:.1f} | {lv.search_ms:.1f} | {lv.cpu_ms:.1f} | "
+        f"{lv.errors} |"
         for lv in levels
     ]
     by = {(lv.mode, lv.concurrency): lv for lv in levels}
@@ -356,8 +380,8 @@ def render(levels: list[Level], args: argparse.Namespace, manifest: dict, setup:
         f"{os.getloadavg()[0]:.1f} (other jobs on the machine inflate every figure)",
         "",
         "| mode | concurrency | req/s | p50 ms | p99 ms | queries per encoder call | "
-        "encoder call ms | search ms | errors or empty |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "encoder call ms | search ms | server CPU ms per request | errors or empty |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
     ]
@@ -392,7 +416,7 @@ def print_table(levels: list[Level]) -> None:
             print(lv)
         return
     t = Table(title="GET /search under load")
-    for col in ("mode", "c", "req/s", "p50 ms", "p99 ms", "batch", "errors"):
+    for col in ("mode", "c", "req/s", "p50 ms", "p99 ms", "batch", "CPU ms/req", "errors"):
         t.add_column(col, justify="right" if col != "mode" else "left")
     for lv in levels:
         t.add_row(
@@ -402,6 +426,7 @@ def print_table(levels: list[Level]) -> None:
             f"{lv.p50_ms:.1f}",
             f"{lv.p99_ms:.1f}",
             f"{lv.mean_batch:.1f}",
+            f"{lv.cpu_ms:.1f}",
             str(lv.errors),
         )
     Console().print(t)
@@ -488,10 +513,11 @@ def main(argv: list[str] | None = None) -> int:
                 info = httpx.get(f"http://127.0.0.1:{port}/info", timeout=10).json()
                 setup.update(variant=info["variant"], provider=info["provider"])
                 for i, c in enumerate(args.concurrency):
-                    lv = measure(port, mode, c, paths, args, offset=i * 1_000_000)
+                    lv = measure(port, proc.pid, mode, c, paths, args, offset=i * 1_000_000)
                     log(
                         f"{mode}, c={c}: {lv.rps:.0f} req/s, p50 {lv.p50_ms:.1f} ms, "
-                        f"p99 {lv.p99_ms:.1f} ms, batch {lv.mean_batch:.1f}, errors {lv.errors}"
+                        f"p99 {lv.p99_ms:.1f} ms, batch {lv.mean_batch:.1f}, "
+                        f"server CPU {lv.cpu_ms:.1f} ms/req, errors {lv.errors}"
                     )
                     levels.append(lv)
             finally:
