@@ -106,3 +106,31 @@ def test_unreadable_manifest(bundle_copy: Path) -> None:
     (bundle_copy / "manifest.json").write_text("{not json")
     with pytest.raises(BundleCorrupt, match="not valid JSON"):
         read_manifest(bundle_copy)
+
+
+def test_killed_builds_leave_no_work_folders_behind(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from xsearch.bundle.build import sweep_stale_work
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead_pid = int(done.stdout)  # that process has exited
+    folders = {}
+    for label, owner in (("dead", str(dead_pid)), ("live", str(os.getpid())), ("fresh", None),
+                         ("old", None), ("garbled", "not-a-pid")):  # fmt: skip
+        folders[label] = tmp_path / f"m.tmp-{label}"
+        folders[label].mkdir()
+        (folders[label] / "model.onnx").write_bytes(b"partial")
+        if owner is not None:
+            (folders[label] / "owner.pid").write_text(owner)
+    week_ago = time.time() - 7 * 24 * 3600
+    os.utime(folders["old"], (week_ago, week_ago))
+    (tmp_path / "m").mkdir()  # a finished bundle is never touched
+    removed = sweep_stale_work(tmp_path)
+    assert sorted(p.name for p in removed) == ["m.tmp-dead", "m.tmp-old"]
+    assert all(folders[k].exists() for k in ("live", "fresh", "garbled"))
+    assert (tmp_path / "m").is_dir()

@@ -199,6 +199,42 @@ def test_add_stats_delete(home: Path, tmp_path: Path) -> None:
     assert missing.returncode != 0 and "does not exist" in missing.stderr
 
 
+def test_recenter_puts_racing_means_right(home: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from xsearch.ranking.centering import META_KEY, LanguageMeans
+    from xsearch.store import open_store
+    from xsearch.store.base import CENTERED, DENSE
+
+    src = write_jsonl(tmp_path / "few.jsonl", make_docs(12))
+    assert xsearch(["add", str(src), "-c", "few"], home).returncode == 0
+    settings = Settings(home=home)
+    with open_store(settings) as store:  # a lost update from a second writer
+        meta = store.get_meta("few")
+        dim = int(meta["dimension"])
+        meta[META_KEY] = {lang: {**d, "n": 1} for lang, d in meta[META_KEY].items()}
+        store.set_meta("few", meta)
+    out = xsearch(["recenter", "-c", "few"], home)
+    assert out.returncode == 0, out.stderr
+    assert "recentred few" in out.stdout
+    with open_store(settings) as store:
+        means = LanguageMeans.from_meta(store.get_meta("few"), dim)
+        points = list(store.scroll("few", with_vectors=True))
+    langs = sorted({p.payload["lang"] for p in points})
+    assert sorted(means.langs) == langs
+    for lang in langs:
+        raw = np.stack([p.vectors[DENSE] for p in points if p.payload["lang"] == lang])
+        stats = means.langs[lang]
+        assert stats.n == len(raw) and stats.centre_n == len(raw)
+        assert np.allclose(stats.mean, raw.mean(axis=0), atol=1e-5)
+    # every centred vector uses the new centre of its language
+    for p in points:
+        centre = means.langs[p.payload["lang"]].centre
+        assert np.allclose(p.vectors[CENTERED], np.asarray(p.vectors[DENSE]) - centre, atol=1e-4)
+    missing = xsearch(["recenter", "-c", "nope"], home)
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

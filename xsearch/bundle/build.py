@@ -10,6 +10,7 @@ the final folder and is renamed at the end; a failure leaves no bundle behind.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -90,7 +91,9 @@ def build_bundle(
         raise BundleError(f"a bundle already exists at {target}", fix="pass --force to rebuild it")
     say = progress or (lambda _msg: None)
     models_dir.mkdir(parents=True, exist_ok=True)
+    sweep_stale_work(models_dir)
     work = Path(tempfile.mkdtemp(prefix=f"{name}.tmp-", dir=models_dir))
+    (work / _OWNER).write_text(str(os.getpid()), encoding="utf-8")
     started = time.perf_counter()
     steps: dict[str, float] = {}
     try:
@@ -100,6 +103,45 @@ def build_bundle(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return BuildReport(name, target, manifest, time.perf_counter() - started, steps)
+
+
+_OWNER = "owner.pid"
+# A work folder without an owner file (or an unreadable one) is left alone this long.
+_STALE_SECONDS = 6 * 3600
+
+
+def sweep_stale_work(models_dir: Path) -> list[Path]:
+    """Remove ``NAME.tmp-*`` folders left by builds that were killed.
+
+    A build writes its process id into its work folder; the folder is stale when
+    that process is gone. Folders without that file (killed before writing it)
+    go once they are old. A build running in another process is never touched.
+    """
+    removed = []
+    for folder in models_dir.glob("*.tmp-*"):
+        if not folder.is_dir():
+            continue
+        try:
+            pid = int((folder / _OWNER).read_text(encoding="utf-8").strip())
+            stale = not _alive(pid)
+        except (OSError, ValueError):
+            stale = time.time() - folder.stat().st_mtime > _STALE_SECONDS
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 @contextmanager

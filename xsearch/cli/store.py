@@ -13,6 +13,7 @@ def register(app: typer.Typer) -> None:
     app.command("search")(search)
     app.command("collections")(collections)
     app.command("optimize")(optimize)
+    app.command("recenter")(recenter)
     app.command("export-collection")(export_collection)
     app.command("import-collection")(import_collection)
 
@@ -117,6 +118,31 @@ def optimize(collection: str = CollectionOpt) -> None:
         engine.store.optimize(collection)
         n = engine.store.count(collection)
     console().print(f"optimized {collection}: {n} passages in {time.perf_counter() - t0:.1f} s")
+
+
+def recenter(collection: str = CollectionOpt) -> None:
+    """Recompute the per-language means exactly and rewrite every centred vector.
+
+    Means are kept up to date incrementally; several writers on one Qdrant
+    server can race on them, and this puts them right (no re-encoding).
+
+    Example: xsearch recenter -c news
+    """
+    import time
+
+    from xsearch.ranking.maintain import RankingData
+    from xsearch.runtime import Engine
+
+    t0 = time.perf_counter()
+    with Engine.open(settings()) as engine:
+        # stored vectors only: no model needed, the collection knows its dimension
+        dimension = int(engine.store.get_meta(collection)["dimension"])
+        means = RankingData(engine.store, dimension).recompute(collection)
+    langs = ", ".join(f"{lang} {s.n}" for lang, s in sorted(means.langs.items()))
+    console().print(
+        f"recentred {collection} in {time.perf_counter() - t0:.1f} s (passages per language: "
+        f"{langs or 'none'})"
+    )
 
 
 def export_collection(
