@@ -193,6 +193,8 @@ def run_engine(engine: str, ns: argparse.Namespace, paths: dict[str, Path]) -> d
         # Busy machine: idle threads sleep instead of spinning, in both runtimes
         # (torch's OpenMP spin-waiting alone cost it 5x at load 15 on 2 cores).
         env |= {"OMP_WAIT_POLICY": "PASSIVE", "XSEARCH_ENCODER_SPIN": "false"}
+    else:  # each runtime at its fastest on idle cores (spinning is not our default)
+        env |= {"XSEARCH_ENCODER_SPIN": "true"}
     vec_path = paths["tmp"] / f"{engine}.npy"
     cmd = [
         sys.executable, "-m", "bench.encoder", "--worker", engine, "--threads", str(ns.threads),

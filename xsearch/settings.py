@@ -41,10 +41,16 @@ class Settings(BaseSettings):
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
     batch_tokens: int = Field(8192, ge=64, description="token budget of one encoder batch")
     max_batch_size: int = Field(64, ge=1, description="texts in one encoder batch at most")
+    # Off by default: the server encodes while its event loop, searches and
+    # language detection run on the same cores, and the indexer overlaps
+    # chunking and store writes with encoding; spinning threads steal those
+    # cores (measured by bench.api_load: server CPU per request at 32 concurrent
+    # queries 16.6 ms spinning vs 9.0 ms not). Spinning only pays for an encoder
+    # that has the machine to itself (bench.encoder).
     encoder_spin: bool = Field(
-        True,
+        False,
         description="onnxruntime threads spin between ops: faster on idle cores, "
-        "much slower when the cores are oversubscribed (set false there)",
+        "much slower when the cores are shared (the server, the indexer)",
     )
 
     # --- store ---------------------------------------------------------------
