@@ -26,6 +26,17 @@ def search(
     lang: list[str] = typer.Option([], "--lang", "-l", help="only these languages (repeat)"),
     exclude_lang: list[str] = typer.Option([], "--exclude-lang", help="never these languages"),
     min_score: float | None = typer.Option(None, "--min-score", help="drop hits below"),
+    balance: str | None = typer.Option(
+        None, "--balance", help="none | centered | interleave (default: XSEARCH_BALANCE)"
+    ),
+    mode: str | None = typer.Option(
+        None, "--mode", help="dense | hybrid (default: XSEARCH_SEARCH_MODE)"
+    ),
+    group: bool | None = typer.Option(
+        None,
+        "--group-translations/--no-group-translations",
+        help="one hit per text with its other language versions (default: settings)",
+    ),
     bundle: str | None = BundleOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -33,9 +44,17 @@ def search(
 
     Example: xsearch search "¿cuándo se fundó la universidad?" -c news -k 5 --lang de --lang ar
     """
-    from xsearch.runtime import Engine
-    from xsearch.schemas import SearchRequest
+    from typing import get_args
 
+    from xsearch.errors import InputError
+    from xsearch.runtime import Engine
+    from xsearch.schemas import Balance, Mode, SearchRequest
+
+    for flag, value, allowed in (("--balance", balance, Balance), ("--mode", mode, Mode)):
+        if value is not None and value not in get_args(allowed):
+            raise InputError(
+                f"{flag} {value!r} is not known", fix=f"use one of {', '.join(get_args(allowed))}"
+            )
     req = SearchRequest(
         query=query,
         collection=collection,
@@ -44,6 +63,9 @@ def search(
         langs=lang or None,
         exclude_langs=exclude_lang or None,
         min_score=min_score,
+        balance=balance,
+        mode=mode,
+        group_translations=group,
     )
     with Engine.open(settings(), bundle=bundle) as engine:
         resp = engine.searcher.search(req)
@@ -59,7 +81,8 @@ def _print_hits(resp) -> None:  # noqa: ANN001
     c = console()
     c.print(
         f"query language: [bold]{resp.query_lang}[/] ({resp.query_lang_confidence:.2f})  "
-        f"encode {resp.timings.encode_ms:.1f} ms, search {resp.timings.search_ms:.1f} ms"
+        f"encode {resp.timings.encode_ms:.1f} ms, search {resp.timings.search_ms:.1f} ms  "
+        f"[dim](balance={resp.balance}, mode={resp.mode})[/]"
     )
     table = Table(show_lines=False)
     for col in ("#", "score", "lang", "document", "snippet"):
@@ -68,7 +91,10 @@ def _print_hits(resp) -> None:  # noqa: ANN001
         mark = "↔ " if h.cross_language else ""
         title = f"{h.title} " if h.title else ""
         snippet = h.snippet.text if len(h.snippet.text) < 160 else h.snippet.text[:157] + "…"
-        table.add_row(str(i), f"{h.score:.3f}", mark + h.lang, f"{title}[{h.doc_id}]", snippet)
+        also = f"\n[dim]also in: {' '.join(a.lang for a in h.also_in)}[/]" if h.also_in else ""
+        table.add_row(
+            str(i), f"{h.score:.3f}", mark + h.lang, f"{title}[{h.doc_id}]", snippet + also
+        )
     c.print(table)
     if not resp.hits:
         c.print("no hits")
