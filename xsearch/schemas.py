@@ -87,6 +87,7 @@ class SearchResponse(BaseModel):
     timings: Timings
     balance: str = "none"
     mode: str = "dense"
+    group_translations: bool = False
 
 
 class DocumentIn(BaseModel):

@@ -133,6 +133,7 @@ class Searcher:
             ),
             balance=rank.balance,
             mode=rank.mode,
+            group_translations=rank.group,
         )
 
     # -- filters ------------------------------------------------------------------

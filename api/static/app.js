@@ -7,7 +7,53 @@ const KEY_STORAGE = "xsearch.apiKey";
 const PAGE_SIZE = 10;
 const $ = (id) => document.getElementById(id);
 
-const state = { offset: 0, langs: new Set(), lastQuery: "" };
+const state = { offset: 0, langs: new Set(), lastQuery: "", seq: 0 };
+
+// Ranking options (GET /search balance, mode, group_translations). An option
+// the user has not set is not sent, so the server's default applies; once set
+// (on the page or through the URL) it is sent and kept in the URL.
+const BALANCES = ["none", "centered", "interleave"];
+const MODES = ["dense", "hybrid"];
+const ranking = { balance: "", mode: null, group: null };
+
+function rankingFromUrl(params) {
+  const balance = params.get("balance");
+  if (BALANCES.includes(balance)) ranking.balance = balance;
+  const mode = params.get("mode");
+  if (MODES.includes(mode)) ranking.mode = mode;
+  const group = params.get("group_translations");
+  if (group === "true" || group === "false") ranking.group = group === "true";
+  $("balance").value = ranking.balance;
+  if (ranking.mode !== null) $("hybrid").checked = ranking.mode === "hybrid";
+  if (ranking.group !== null) $("group").checked = ranking.group;
+}
+
+// The ranking options that are set, as query parameters.
+function rankingParams() {
+  const params = {};
+  if (ranking.balance) params.balance = ranking.balance;
+  if (ranking.mode !== null) params.mode = ranking.mode;
+  if (ranking.group !== null) params.group_translations = String(ranking.group);
+  return params;
+}
+
+function initRanking() {
+  const rerun = () => {
+    if ($("q").value.trim()) search(0);
+  };
+  $("balance").addEventListener("change", () => {
+    ranking.balance = BALANCES.includes($("balance").value) ? $("balance").value : "";
+    rerun();
+  });
+  $("hybrid").addEventListener("change", () => {
+    ranking.mode = $("hybrid").checked ? "hybrid" : "dense";
+    rerun();
+  });
+  $("group").addEventListener("change", () => {
+    ranking.group = $("group").checked;
+    rerun();
+  });
+}
 
 function apiKey() {
   return localStorage.getItem(KEY_STORAGE) || "";
@@ -145,6 +191,21 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+// The other language versions of a grouped hit: one small badge each, the
+// version's title and id as the tooltip (and as hidden text for screen readers).
+function renderAlsoIn(versions) {
+  const list = el("ul", { className: "also-in", "aria-label": "Also in other languages" });
+  for (const a of versions) {
+    const name = a.title ? `${a.title} (${a.doc_id})` : a.doc_id;
+    const badge = el("span", { className: "badge lang", lang: "en",
+      title: `${name} · score ${a.score.toFixed(3)}` }, a.lang);
+    list.append(el("li", { dataset: { lang: a.lang, doc: a.doc_id } }, badge,
+      el("span", { className: "visually-hidden", dir: "auto" }, `: ${name}`)));
+  }
+  return el("div", { className: "also" }, el("span", { "aria-hidden": "true" }, "also in:"),
+    list);
+}
+
 function renderHit(hit, terms, queryLang) {
   const title = hit.title || hit.doc_id;
   const heading = el("h2", { className: "hit-title", dir: "auto" });
@@ -170,10 +231,7 @@ function renderHit(hit, terms, queryLang) {
   appendHighlighted(snippet, hit.snippet.text, terms);
   const item = el("li", { className: "hit", dataset: { lang: hit.lang, doc: hit.doc_id,
     cross: String(hit.cross_language) } }, heading, meta, snippet);
-  if (hit.also_in && hit.also_in.length) {
-    const also = hit.also_in.map((a) => `${a.lang}: ${a.title || a.doc_id}`).join(" · ");
-    item.append(el("p", { className: "also", dir: "auto" }, `also in ${also}`));
-  }
+  if (hit.also_in && hit.also_in.length) item.append(renderAlsoIn(hit.also_in));
   return item;
 }
 
@@ -184,15 +242,18 @@ async function search(offset) {
   clearError();
   state.offset = offset;
   state.lastQuery = q;
+  const seq = ++state.seq; // only the latest search may fill the page
+  const options = rankingParams();
   const params = new URLSearchParams({ q, collection, k: String(PAGE_SIZE),
-    offset: String(offset) });
+    offset: String(offset), ...options });
   for (const lang of state.langs) params.append("lang", lang);
-  history.replaceState(null, "", `?${new URLSearchParams({ q, collection })}`);
+  history.replaceState(null, "", `?${new URLSearchParams({ q, collection, ...options })}`);
   $("status").textContent = "Searching…";
   $("results").setAttribute("aria-busy", "true");
   const started = performance.now();
   try {
     const data = await api(`/search?${params}`);
+    if (seq !== state.seq) return;
     const roundTrip = performance.now() - started;
     const terms = queryTerms(data.query);
     $("results").replaceChildren(...data.hits.map((h) => renderHit(h, terms, data.query_lang)));
@@ -201,16 +262,23 @@ async function search(offset) {
       "Query language: ", el("strong", { id: "query-lang" }, data.query_lang),
       ` · ${data.hits.length} hits (${cross} in other languages) · ` +
       `${data.timings.total_ms.toFixed(1)} ms on the server, ${roundTrip.toFixed(0)} ms total`,
+      el("span", { className: "applied", title: "ranking applied by the server" },
+        " · balance ", el("span", { id: "applied-balance" }, data.balance),
+        " · mode ", el("span", { id: "applied-mode" }, data.mode)),
     );
+    // Options left to the server show what it applied.
+    if (ranking.mode === null) $("hybrid").checked = data.mode === "hybrid";
+    if (ranking.group === null) $("group").checked = data.group_translations === true;
     $("pager").hidden = offset === 0 && data.hits.length < PAGE_SIZE;
     $("prev").disabled = offset === 0;
     $("next").disabled = data.hits.length < PAGE_SIZE;
   } catch (err) {
+    if (seq !== state.seq) return;
     $("status").textContent = "";
     $("results").replaceChildren();
     showError(err);
   } finally {
-    $("results").removeAttribute("aria-busy");
+    if (seq === state.seq) $("results").removeAttribute("aria-busy");
   }
 }
 
@@ -229,7 +297,10 @@ function init() {
   $("collection").addEventListener("change", () => loadLanguages().catch(showError));
   $("prev").addEventListener("click", () => search(Math.max(0, state.offset - PAGE_SIZE)));
   $("next").addEventListener("click", () => search(state.offset + PAGE_SIZE));
-  const q = new URLSearchParams(location.search).get("q");
+  initRanking();
+  const urlParams = new URLSearchParams(location.search);
+  rankingFromUrl(urlParams);
+  const q = urlParams.get("q");
   loadCollections().then(() => {
     if (q) {
       $("q").value = q;

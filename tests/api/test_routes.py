@@ -85,6 +85,20 @@ def test_search_get_and_post(indexed: TestClient) -> None:
     assert not {h["doc_id"] for h in page2["hits"]} & {h["doc_id"] for h in body["hits"]}
 
 
+def test_search_echoes_the_ranking_applied(indexed: TestClient) -> None:
+    base = {"q": "the next train", "collection": COLLECTION, "k": 5}
+    body = indexed.get("/search", params=base).json()
+    assert (body["balance"], body["mode"], body["group_translations"]) == (
+        "centered", "dense", False,
+    )  # the settings' defaults
+    asked = {"balance": "interleave", "mode": "hybrid", "group_translations": "true"}
+    body = indexed.get("/search", params={**base, **asked}).json()
+    assert (body["balance"], body["mode"], body["group_translations"]) == (
+        "interleave", "hybrid", True,
+    )
+    assert body["hits"]
+
+
 def test_search_filters(indexed: TestClient) -> None:
     params = [("q", "volcano"), ("collection", COLLECTION), ("k", "20"), ("lang", "de"),
               ("lang", "ja")]
