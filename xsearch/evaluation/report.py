@@ -141,17 +141,24 @@ def _print_summary(ran: list[SettingResult], report: QAReport, console: Console)
 def _print_matrix(
     res: SettingResult, langs: list[str], key: str, label: str, console: Console
 ) -> None:
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{label} ({res.name}) — rows: question language, columns: paragraphs")
+    # Percent, no vertical rules: 12 languages fit in 80 columns (a pipe or a
+    # file gets 80), where "0.83" cells with borders were cut to "0.…".
+    table = Table(
+        title=f"{label} × 100 ({res.name}) — rows: question language, columns: paragraphs",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+    )
     table.add_column("X \\ Y")
     for y in langs:
         table.add_column(y, justify="right")
     for x in langs:
         cells = []
         for y in langs:
-            v = getattr(res.matrix[x][y], key)
-            cells.append(f"[bold]{v:.2f}[/bold]" if x == y else f"{v:.2f}")
+            v = 100 * getattr(res.matrix[x][y], key)
+            cells.append(f"[bold]{v:.0f}[/bold]" if x == y else f"{v:.0f}")
         table.add_row(x, *cells)
     console.print(table)
 
