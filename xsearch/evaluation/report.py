@@ -147,7 +147,8 @@ def _print_matrix(
     # Percent, no vertical rules: 12 languages fit in 80 columns (a pipe or a
     # file gets 80), where "0.83" cells with borders were cut to "0.…".
     table = Table(
-        title=f"{label} × 100 ({res.name}) — rows: question language, columns: paragraphs",
+        title=f"{label} ({res.name}, × 100)",
+        caption="rows: question language, columns: paragraph language",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
     )
