@@ -227,10 +227,12 @@ def test_recenter_puts_racing_means_right(home: Path, tmp_path: Path) -> None:
         stats = means.langs[lang]
         assert stats.n == len(raw) and stats.centre_n == len(raw)
         assert np.allclose(stats.mean, raw.mean(axis=0), atol=1e-5)
-    # every centred vector uses the new centre of its language
+    # every centred vector uses the new centre and spread scale of its language
     for p in points:
-        centre = means.langs[p.payload["lang"]].centre
-        assert np.allclose(p.vectors[CENTERED], np.asarray(p.vectors[DENSE]) - centre, atol=1e-4)
+        s = means.langs[p.payload["lang"]]
+        want = (np.asarray(p.vectors[DENSE]) - s.centre) * s.scale
+        assert np.allclose(p.vectors[CENTERED], want, atol=1e-4)
+        assert 0.5 < s.scale < 2.0
     missing = xsearch(["recenter", "-c", "nope"], home)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
 

@@ -11,6 +11,16 @@ We store ``p - c_L`` (``c_L``: the centre of language L) un-normalised in the
 minus a constant, so the ranking of a single-language collection is exactly the
 dense ranking; across languages the per-language offset ``q · c_L`` is gone.
 
+Languages also differ in spread: a language whose passages sit tightly around
+its centre gives centred scores of a smaller range, so its best answers lose to
+mediocre ones of a looser language. Each language's centred vectors are scaled
+by ``s_L = sqrt(spread² of all / spread² of L)`` (spread² = mean squared
+distance to the centre; an isotropic per-language z-score). A positive constant
+per language: the in-language order stays exactly the dense order. Measured on
+XQuAD (engine vectors, 240 paragraphs x 12 languages, mixed pool): mAP 0.700 ->
+0.708, same-language share 16.6% -> 16.9%; a full per-language covariance would
+give 0.727 but needs one query per language.
+
 The centre of a language is a running mean kept in the collection metadata (sum
 and count, updated as documents are added and removed). The vectors already
 stored were centred with an older centre; all points of a language must share
@@ -29,8 +39,10 @@ import numpy as np
 META_KEY = "language_means"
 # Re-centre a language when its passage count moved this much since the last time.
 REGROW = 1.25
-# Pseudo-passages of the collection-wide mean mixed into a language's centre.
-SHRINK = 16.0
+# Bounds of the pseudo-passages of the collection-wide mean mixed into a
+# language's centre (the count itself is estimated per collection).
+MIN_SHRINK = 1.0
+MAX_SHRINK = 256.0
 
 
 @dataclass
@@ -39,6 +51,7 @@ class LanguageStats:
     total: np.ndarray | None = None  # sum of the raw passage vectors
     centre: np.ndarray | None = None  # the mean the stored centred vectors use
     centre_n: int = 0
+    scale: float = 1.0  # the spread scale the stored centred vectors use
 
     @property
     def mean(self) -> np.ndarray | None:
@@ -71,6 +84,7 @@ class LanguageMeans:
                 total=np.asarray(d["total"], dtype=np.float64),
                 centre=None if d.get("centre") is None else np.asarray(d["centre"], np.float32),
                 centre_n=int(d.get("centre_n", 0)),
+                scale=float(d.get("scale", 1.0)),  # collections made before scaling: 1
             )
         return out
 
@@ -81,6 +95,7 @@ class LanguageMeans:
                 "total": [float(x) for x in s.total] if s.total is not None else None,
                 "centre": [float(x) for x in s.centre] if s.centre is not None else None,
                 "centre_n": s.centre_n,
+                "scale": s.scale,
             }
             for lang, s in self.langs.items()
         }
@@ -121,24 +136,67 @@ class LanguageMeans:
         The mean of a language with few passages is mostly the content of those
         passages, not the language: centring one document by itself leaves a
         zero vector. So the estimate is shrunk towards the collection-wide mean
-        with the weight of ``SHRINK`` pseudo-passages (James-Stein style): with
-        1 passage the centre is ~the collection mean, with 240 it is 94% the
-        language's own mean.
+        with the weight of ``k`` pseudo-passages, ``k`` estimated from the
+        collection (James-Stein / empirical Bayes): ``k = σ² / τ²``, σ² the
+        typical spread of passages around their language's mean (the noise of
+        one passage), τ² how far the language's mean sits from the collection
+        mean beyond that noise. Languages far apart need little shrinkage; a
+        language of a few passages, whose mean is mostly noise, gets a lot.
+        Measured on XQuAD (240 paragraphs x 12 languages) k comes out at 2-6; a
+        fixed k of 16 cost 0.005 mixed-pool mAP there.
         """
         s = self.langs[lang]
         s.centre_n = s.n
         if s.n <= 0 or s.total is None:
-            s.centre = None
+            s.centre, s.scale = None, 1.0
             return None
-        n_all = sum(x.n for x in self.langs.values())
-        total_all = sum(x.total for x in self.langs.values() if x.total is not None)
-        mean_all = total_all / max(n_all, 1)
-        s.centre = ((s.total + SHRINK * mean_all) / (s.n + SHRINK)).astype(np.float32)
+        live = self._live()
+        n_all = sum(x.n for x in live)
+        mean_all = sum(x.total for x in live) / n_all
+        k = self._pseudo_passages(s, mean_all)
+        s.centre = ((s.total + k * mean_all) / (s.n + k)).astype(np.float32)
+        s.scale = self._spread_scale(s, k)
         return s.centre
 
+    def _live(self) -> list[LanguageStats]:
+        return [x for x in self.langs.values() if x.n > 0 and x.total is not None]
+
+    def _typical_spread(self) -> float:
+        """Passage-weighted mean squared distance of passages to their language mean.
+
+        Passage vectors are unit length (the encoder normalises), so it is
+        ``1 - |mean|²`` per language: no extra statistics needed.
+        """
+        live = self._live()
+        n_all = sum(x.n for x in live)
+        return max(1.0 - sum(float(x.total @ x.total) / x.n for x in live) / n_all, 1e-6)
+
+    def _pseudo_passages(self, s: LanguageStats, mean_all: np.ndarray) -> float:
+        assert s.total is not None
+        sigma2 = self._typical_spread()
+        dist2 = float(np.sum((s.total / s.n - mean_all) ** 2))
+        tau2 = max(dist2 - sigma2 / s.n, 1e-6)  # the noise of an n-passage mean removed
+        return min(max(sigma2 / tau2, MIN_SHRINK), MAX_SHRINK)
+
+    def _spread_scale(self, s: LanguageStats, k: float) -> float:
+        """``sqrt(typical spread² / spread² of L)``, shrunk like the centre.
+
+        The spread of L is the mean squared distance of its passages to its
+        centre c, ``1 - 2 mean·c + |c|²`` for unit vectors; a language with few
+        passages is pulled towards the typical spread with the same ``k``
+        pseudo-passages as its centre.
+        """
+        assert s.total is not None and s.centre is not None
+        mean = s.total / s.n
+        c = s.centre.astype(np.float64)
+        own = max(1.0 - 2.0 * float(mean @ c) + float(c @ c), 1e-6)
+        typical = self._typical_spread()
+        spread = (s.n * own + k * typical) / (s.n + k)
+        return float(np.sqrt(typical / spread))
+
     def centred(self, lang: str, vectors: np.ndarray) -> np.ndarray:
-        """``vectors - centre`` for storage (the raw vectors when no centre yet)."""
-        c = self.centre(lang)
-        if c is None:
+        """``(vectors - centre) * scale`` for storage (raw vectors when no centre yet)."""
+        s = self.langs.get(lang)
+        if s is None or s.centre is None:
             return vectors.astype(np.float32)
-        return (vectors - c).astype(np.float32)
+        return ((vectors - s.centre) * np.float32(s.scale)).astype(np.float32)
