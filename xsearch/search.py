@@ -33,6 +33,7 @@ from xsearch.settings import Settings
 if TYPE_CHECKING:  # heavy modules stay out of import time
     from xsearch.encoder import Encoder
     from xsearch.store.base import ScoredPoint, SearchFilter, Store
+    from xsearch.text.langid import LangGuess
 
 # Passages fetched per wanted document: documents have several passages, and the
 # best few hundred passages rarely hold fewer distinct documents than this ratio.
@@ -99,17 +100,31 @@ class Searcher:
             else req.group_translations,
         )
 
+    def detect(self, req: SearchRequest) -> LangGuess:
+        """The query's language (the one given in the request wins)."""
+        from xsearch.text import detect_language
+
+        return detect_language(req.query.strip(), given=req.query_lang)
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(list(texts), kind="query")
 
     # -- search -----------------------------------------------------------------
-    def search(self, req: SearchRequest, *, vector: np.ndarray | None = None) -> SearchResponse:
-        from xsearch.text import detect_language
-
+    def search(
+        self,
+        req: SearchRequest,
+        *,
+        vector: np.ndarray | None = None,
+        guess: LangGuess | None = None,
+    ) -> SearchResponse:
+        """Search; ``vector`` and ``guess`` (the query's language) when the caller
+        already has them (the API computes both while the query waits for its
+        micro-batch)."""
         t0 = time.perf_counter()
         query = self.validate(req)
         self.store.ensure_compatible(req.collection, self.encoder.fingerprint, self.encoder.name)
-        guess = detect_language(query, given=req.query_lang)
+        if guess is None:
+            guess = self.detect(req)
         t_enc = time.perf_counter()
         if vector is None:
             vector = self.encoder.encode([query], kind="query")[0]

@@ -7,6 +7,7 @@ worker thread (the store call blocks).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from typing import Annotated
@@ -45,8 +46,12 @@ async def run_search(state: ApiState, req: SearchRequest) -> SearchResponse:
     if state.batcher is None or state.searcher is None:
         raise NotReady("the query encoder is not running", fix="retry in a few seconds")
     req = req.model_copy(update={"query": query})
-    encoded = await state.batcher.encode(query)
-    resp = await run_in_threadpool(state.searcher.search, req, vector=encoded.vector)
+    # The language is detected in a worker thread while the query waits for its
+    # micro-batch and is encoded: the two overlap instead of adding up.
+    guess, encoded = await asyncio.gather(
+        run_in_threadpool(state.searcher.detect, req), state.batcher.encode(query)
+    )
+    resp = await run_in_threadpool(state.searcher.search, req, vector=encoded.vector, guess=guess)
     state.metrics.search_seconds.observe(resp.timings.search_ms / 1000)
     # The searcher only saw a ready vector: report the encoding as this request
     # lived it (waiting for its micro-batch + the batch's encoder call).
