@@ -187,7 +187,8 @@ def qa(
     ranking: str | None = typer.Option(
         None,
         "--settings",
-        help="comma-separated ranking settings (default: all; see xsearch.evaluation.qa.SETTINGS)",
+        help="comma-separated ranking settings (default: all but the slow 'grouped'; "
+        "see xsearch.evaluation.qa.SETTINGS)",
     ),
     matrix: str = typer.Option(
         "first",
