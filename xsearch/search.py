@@ -292,24 +292,29 @@ class Searcher:
 
         counts = self._language_counts(req)
         per_lang = max(fetch // max(len(counts), 1), 10)
-        lists: list[list[ScoredPoint]] = []
+        # (the list in its order, the dense score of each rank): hits of one
+        # round are ordered by dense score, a scale every list shares
+        lists: list[tuple[list[ScoredPoint], list[float]]] = []
         exhausted = True
         for lang in counts:
             flt = self._filter(req, lang)
+            plain = self.store.query(req.collection, vector, k=per_lang, flt=flt)
+            exhausted &= len(plain) < per_lang
+            docs = group_by_document(plain)
+            scores = [p.score for p in docs]
             if rank.mode == "hybrid" and lang in (qlang, "und"):
                 # lexical matching can only help where the words can match: the
-                # query's own language; the other lists stay purely dense
-                pts = self._fused(req, query, vector, using=DENSE, flt=flt, share=1.0, k=per_lang)
-                if pts is not None:
-                    exhausted &= len(pts) < per_lang
-                    lists.append(group_by_document(pts))
-                    continue
-            pts = self.store.query(req.collection, vector, k=per_lang, flt=flt)
-            exhausted &= len(pts) < per_lang
-            lists.append(group_by_document(pts))
+                # query's own language; the other lists stay purely dense. Its
+                # fused scores (RRF) do not compare with cosines: its rank r
+                # takes the round position of the dense rank r.
+                fused = self._fused(req, query, vector, using=DENSE, flt=flt, share=1.0, k=per_lang)
+                if fused is not None:
+                    docs = group_by_document(fused)
+            lists.append((docs, scores))
         merged: list[ScoredPoint] = []
-        for r in range(max((len(x) for x in lists), default=0)):
-            merged += sorted((x[r] for x in lists if r < len(x)), key=lambda p: -p.score)
+        for r in range(max((len(d) for d, _ in lists), default=0)):
+            round_ = [(sc[min(r, len(sc) - 1)] if sc else 0.0, d[r]) for d, sc in lists if r < len(d)]
+            merged += [p for _, p in sorted(round_, key=lambda t: -t[0])]
         return merged, exhausted
 
     def _translation_groups(
