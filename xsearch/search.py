@@ -313,7 +313,7 @@ class Searcher:
             lists.append((docs, scores))
         merged: list[ScoredPoint] = []
         for r in range(max((len(d) for d, _ in lists), default=0)):
-            round_ = [(sc[min(r, len(sc) - 1)] if sc else 0.0, d[r]) for d, sc in lists if r < len(d)]
+            round_ = [(_at(sc, r), d[r]) for d, sc in lists if r < len(d)]
             merged += [p for _, p in sorted(round_, key=lambda t: -t[0])]
         return merged, exhausted
 
@@ -333,6 +333,11 @@ class Searcher:
         vectors = np.stack([np.asarray(vec_by_id[d.id], dtype=np.float32) for d in docs])
         langs = [str(d.payload.get("lang") or "und") for d in docs]
         return [[docs[i] for i in g] for g in group(vectors, langs)]
+
+
+def _at(scores: Sequence[float], rank: int) -> float:
+    """The score at ``rank``, the last one past the end (0 for none)."""
+    return scores[min(rank, len(scores) - 1)] if scores else 0.0
 
 
 def group_by_document(points: Sequence[ScoredPoint]) -> list[ScoredPoint]:
