@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MetaValue = str | int | float | bool
-Balance = Literal["none", "centered", "interleave"]
+Balance = Literal["none", "centered", "interleave", "fair"]
 Mode = Literal["dense", "hybrid"]
 
 

@@ -8,7 +8,8 @@ are disjoint.
 Ranking across languages (see ``xsearch/ranking``):
 - ``balance``: ``none`` (raw cosine), ``centered`` (language-centred vectors:
   the per-language offset of the query's score is removed), ``interleave``
-  (one ranking per language, merged round-robin);
+  (one ranking per language, merged round-robin), ``fair`` (languages take
+  turns inside one centred ranking);
 - ``mode``: ``dense`` or ``hybrid`` (dense + BM25-style sparse fused by weighted
   RRF in Qdrant; the lexical weight grows with how clearly the best lexical
   document stands out and with the share of the searched passages that are in
@@ -41,6 +42,8 @@ _OVERFETCH = 4
 _MAX_FETCH = 4000
 # Lexical hits looked at to judge how clearly the best document stands out.
 _LEXICAL_PEEK = 8
+# Centred candidates that ``balance=fair`` lets languages take turns in.
+_FAIR_POOL = 200
 
 
 def validate_request(req: SearchRequest, settings: Settings) -> str:
@@ -214,6 +217,13 @@ class Searcher:
 
         if rank.balance == "interleave":
             return self._interleaved(req, query, vector, qlang, rank, fetch)
+        if rank.balance == "fair":
+            # one centred ranking, then languages take turns inside it; the pool
+            # does not depend on the page for the first pages (disjoint pages)
+            pool = min(max(fetch, _FAIR_POOL), _MAX_FETCH)
+            centred = Ranking(balance="centered", mode=rank.mode, group=rank.group)
+            pts, exhausted = self._candidates(req, query, vector, qlang, centred, pool)
+            return take_turns(group_by_document(pts)), exhausted
         using = CENTERED if rank.balance == "centered" else DENSE
         flt = self._filter(req)
         if rank.mode == "hybrid":
@@ -333,6 +343,25 @@ class Searcher:
         vectors = np.stack([np.asarray(vec_by_id[d.id], dtype=np.float32) for d in docs])
         langs = [str(d.payload.get("lang") or "und") for d in docs]
         return [[docs[i] for i in g] for g in group(vectors, langs)]
+
+
+def take_turns(docs: Sequence[ScoredPoint]) -> list[ScoredPoint]:
+    """Languages take turns: the best of every language present, then the second
+    best of each, ...; a round in the order of the ranking it came from.
+
+    Applied to a centred ranking (``balance=fair``): a language enters only
+    with candidates that made the pool, so one with nothing close to the query
+    is not forced onto the first page (as strict ``interleave`` does), while the
+    languages that compete share the top evenly.
+    """
+    by_lang: dict[str, list[tuple[int, ScoredPoint]]] = {}
+    for pos, p in enumerate(docs):
+        by_lang.setdefault(str(p.payload.get("lang") or "und"), []).append((pos, p))
+    out: list[ScoredPoint] = []
+    for r in range(max((len(v) for v in by_lang.values()), default=0)):
+        turn = sorted((v[r] for v in by_lang.values() if r < len(v)), key=lambda t: t[0])
+        out += [p for _, p in turn]
+    return out
 
 
 def _at(scores: Sequence[float], rank: int) -> float:

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     hnsw_ef: int = Field(128, ge=8, description="HNSW search breadth: higher = better recall")
 
     # --- ranking (issue 7; defaults chosen by `xsearch eval qa`, see README) ---
-    balance: Literal["none", "centered", "interleave"] = Field(
+    balance: Literal["none", "centered", "interleave", "fair"] = Field(
         "centered", description="language balance of results"
     )
     search_mode: Literal["dense", "hybrid"] = Field("dense", description="dense or dense+lexical")

@@ -12,7 +12,7 @@ const state = { offset: 0, langs: new Set(), lastQuery: "", seq: 0 };
 // Ranking options (GET /search balance, mode, group_translations). An option
 // the user has not set is not sent, so the server's default applies; once set
 // (on the page or through the URL) it is sent and kept in the URL.
-const BALANCES = ["none", "centered", "interleave"];
+const BALANCES = ["none", "centered", "interleave", "fair"];
 const MODES = ["dense", "hybrid"];
 const ranking = { balance: "", mode: null, group: null };
 

@@ -75,6 +75,8 @@ SETTINGS: list[RankingSetting] = [
     RankingSetting("hybrid", {"balance": "none", "mode": "hybrid"}, "dense + lexical (RRF)"),
     RankingSetting("hybrid+centered", {"balance": "centered", "mode": "hybrid"}, ""),
     RankingSetting("hybrid+interleave", {"balance": "interleave", "mode": "hybrid"}, ""),
+    RankingSetting("fair", {"balance": "fair", "mode": "dense"}, "turns in a centred ranking"),
+    RankingSetting("hybrid+fair", {"balance": "fair", "mode": "hybrid"}, ""),
     # Opt-in (--settings grouped): a grouped page of 100 hits over 12 languages
     # needs thousands of candidates linked pairwise per query (about 1 s each);
     # grouping has its own tests (tests/ranking/test_translations_real.py).
