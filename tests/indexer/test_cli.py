@@ -240,7 +240,7 @@ def test_recenter_puts_racing_means_right(home: Path, tmp_path: Path) -> None:
 def test_search_ranking_options(home: Path, tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "few.jsonl", make_docs(8))
     assert xsearch(["add", str(src), "-c", "few"], home).returncode == 0
-    for balance, mode in (("interleave", "hybrid"), ("none", "dense"), ("centered", "hybrid")):
+    for balance, mode in (("interleave", "hybrid"), ("none", "dense"), ("fair", "hybrid")):
         args = ["search", SENTENCES[0], "-c", "few", "--balance", balance, "--mode", mode]
         out = xsearch([*args, "--group-translations", "--json"], home)
         assert out.returncode == 0, out.stderr
@@ -249,7 +249,7 @@ def test_search_ranking_options(home: Path, tmp_path: Path) -> None:
     table = xsearch(["search", SENTENCES[0], "-c", "few", "--mode", "hybrid"], home)
     assert "mode=hybrid" in table.stdout
     bad = xsearch(["search", "x", "-c", "few", "--balance", "sideways"], home)
-    assert bad.returncode != 0 and "use one of none, centered, interleave" in bad.stderr
+    assert bad.returncode != 0 and "use one of none, centered, interleave, fair" in bad.stderr
 
 
 def _free_port() -> int:

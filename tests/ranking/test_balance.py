@@ -1,0 +1,42 @@
+"""balance=fair: languages take turns inside one ranking (xsearch.search.take_turns)."""
+
+from __future__ import annotations
+
+from xsearch.search import take_turns
+from xsearch.store.base import ScoredPoint
+
+
+def _ranking(langs: str) -> list[ScoredPoint]:
+    return [
+        ScoredPoint(id=str(i), score=1 - i / 100, payload={"lang": lang, "doc_id": f"d{i}"})
+        for i, lang in enumerate(langs)
+    ]
+
+
+def _ids(points: list[ScoredPoint]) -> list[int]:
+    return [int(p.id) for p in points]
+
+
+def test_each_language_present_gets_a_turn_per_round() -> None:
+    # e e e d f e  ->  round 1: e0 d3 f4, round 2: e1, round 3: e2, round 4: e5
+    assert _ids(take_turns(_ranking("eeedfe"))) == [0, 3, 4, 1, 2, 5]
+
+
+def test_a_round_keeps_the_order_of_the_ranking() -> None:
+    # the best German beats the best English: it leads the first round
+    assert _ids(take_turns(_ranking("ddeed"))) == [0, 2, 1, 3, 4]
+
+
+def test_absent_languages_are_not_invented_and_nothing_is_lost() -> None:
+    ranking = _ranking("eeeeeeeeef")  # one French candidate at the very end
+    out = take_turns(ranking)
+    assert sorted(_ids(out)) == list(range(10))
+    assert _ids(out)[:2] == [0, 9]  # French gets its turn, no other language appears
+    assert take_turns([]) == []
+    assert _ids(take_turns(_ranking("eee"))) == [0, 1, 2]  # one language: unchanged
+
+
+def test_missing_language_counts_as_undetermined() -> None:
+    pts = _ranking("ee")
+    pts[1].payload.pop("lang")
+    assert _ids(take_turns(pts)) == [0, 1]
