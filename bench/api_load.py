@@ -487,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     params: dict[str, str | int] = {"collection": COLLECTION, "k": 10}
     if args.balance != "default":
         params["balance"] = args.balance
+        params["mode"] = "dense"  # the synthetic points carry no lexical vectors
     paths = ["/search?" + urlencode({"q": q, **params}) for q in queries]
     with tempfile.TemporaryDirectory(prefix="xsearch-api-load-") as tmp:
         home = (args.home or Path(tmp)).resolve()

@@ -57,7 +57,8 @@ def test_collections_list_and_stats(indexed: TestClient) -> None:
 def _check_hits(body: dict, k: int) -> None:
     assert 0 < len(body["hits"]) <= k
     scores = [h["score"] for h in body["hits"]]
-    assert scores == sorted(scores, reverse=True)
+    if body["balance"] in ("none", "centered"):  # fair/interleave: languages take turns
+        assert scores == sorted(scores, reverse=True)
     assert len({h["doc_id"] for h in body["hits"]}) == len(body["hits"])  # grouped by document
     for h in body["hits"]:
         doc = next(d for d in documents() if d["id"] == h["doc_id"])
@@ -89,7 +90,7 @@ def test_search_echoes_the_ranking_applied(indexed: TestClient) -> None:
     base = {"q": "the next train", "collection": COLLECTION, "k": 5}
     body = indexed.get("/search", params=base).json()
     assert (body["balance"], body["mode"], body["group_translations"]) == (
-        "centered", "dense", False,
+        "fair", "hybrid", False,
     )  # the settings' defaults
     asked = {"balance": "interleave", "mode": "hybrid", "group_translations": "true"}
     body = indexed.get("/search", params={**base, **asked}).json()
