@@ -139,8 +139,9 @@ def test_ranking_options_group_translations_and_echo(page, live_url: str) -> Non
     sent = _search_params(first.value)
     assert not {"balance", "mode", "group_translations"} & sent.keys(), sent
     page.wait_for_selector("#results li.hit")
-    assert page.inner_text("#applied-balance") in {"none", "centered", "interleave"}
-    assert page.inner_text("#applied-mode") == "dense"  # the server default
+    assert page.inner_text("#applied-balance") == "fair"  # the server defaults
+    assert page.inner_text("#applied-mode") == "hybrid"
+    assert page.is_checked("#hybrid")  # an option left to the server shows what it did
     assert page.query_selector("#results .also-in") is None  # not grouped by default
 
     # Group translations: sent, and the parallel corpus folds into one hit per topic.
@@ -172,13 +173,13 @@ def test_ranking_options_group_translations_and_echo(page, live_url: str) -> Non
         "() => document.getElementById('applied-balance')?.textContent === 'interleave'"
     )
 
-    # Keyboard: Space on the focused hybrid toggle re-runs the query in hybrid mode.
+    # Keyboard: Space on the focused hybrid toggle re-runs the query dense only.
     page.focus("#hybrid")
     with page.expect_request(_is_search) as hybrid:
         page.keyboard.press("Space")
-    assert _search_params(hybrid.value)["mode"] == ["hybrid"]
+    assert _search_params(hybrid.value)["mode"] == ["dense"]
     page.wait_for_function(
-        "() => document.getElementById('applied-mode')?.textContent === 'hybrid'"
+        "() => document.getElementById('applied-mode')?.textContent === 'dense'"
     )
     page.wait_for_selector("#results li.hit")
     page.screenshot(path=str(ARTIFACTS / "search_page_ranking.png"), full_page=True)
@@ -190,7 +191,7 @@ def test_ranking_options_group_translations_and_echo(page, live_url: str) -> Non
         page.goto(shared)
     assert _search_params(restored.value) == _search_params(hybrid.value)
     assert page.input_value("#balance") == "interleave"
-    assert page.is_checked("#hybrid") and page.is_checked("#group")
+    assert not page.is_checked("#hybrid") and page.is_checked("#group")
     page.wait_for_function(
         "() => document.getElementById('applied-balance')?.textContent === 'interleave'"
     )

@@ -123,7 +123,9 @@ def test_moved_to_the_server_client_answers_the_same(setup) -> None:  # noqa: AN
     moved = Searcher(engine.encoder, server, settings)
     for q in questions[:5]:
         for balance in ("none", "centered"):
-            req = SearchRequest(query=q["question"]["de"], collection="xq", k=10, balance=balance)
+            req = SearchRequest(
+                query=q["question"]["de"], collection="xq", k=10, balance=balance, mode="dense"
+            )
             a = [h.doc_id for h in engine.searcher.search(req).hits]
             b = [h.doc_id for h in moved.search(req).hits]
             assert a == b, (balance, a, b)
