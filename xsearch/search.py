@@ -175,8 +175,7 @@ class Searcher:
         from xsearch.ranking.centering import LanguageMeans
         from xsearch.text.langid import normalize_lang
 
-        means = LanguageMeans.from_meta(self.store.get_meta(req.collection), self.encoder.dimension)
-        counts = {lang: s.n for lang, s in means.langs.items() if s.n > 0}
+        counts = LanguageMeans.counts_from_meta(self.store.get_meta(req.collection))
         if req.langs:
             keep = {normalize_lang(x) for x in req.langs}
             counts = {k: v for k, v in counts.items() if k in keep}
@@ -220,7 +219,8 @@ class Searcher:
         if rank.balance == "fair":
             # one centred ranking, then languages take turns inside it; the pool
             # does not depend on the page for the first pages (disjoint pages)
-            pool = min(max(fetch, _FAIR_POOL), _MAX_FETCH)
+            one_language = req.langs is not None and len(req.langs) == 1  # no turns to take
+            pool = fetch if one_language else min(max(fetch, _FAIR_POOL), _MAX_FETCH)
             centred = Ranking(balance="centered", mode=rank.mode, group=rank.group)
             pts, exhausted = self._candidates(req, query, vector, qlang, centred, pool)
             return take_turns(group_by_document(pts)), exhausted

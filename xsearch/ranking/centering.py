@@ -88,6 +88,12 @@ class LanguageMeans:
             )
         return out
 
+    @staticmethod
+    def counts_from_meta(meta: dict) -> dict[str, int]:
+        """Passages per language, without parsing the vectors (a per-query need)."""
+        stats = meta.get(META_KEY) or {}
+        return {lang: int(d["n"]) for lang, d in stats.items() if int(d["n"]) > 0}
+
     def to_meta(self) -> dict:
         return {
             lang: {
