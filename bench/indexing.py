@@ -30,7 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import DATA, machine_info, markdown_table, print_table, write_result
+from bench.common import (
+    DATA,
+    find_bundle,
+    machine_info,
+    markdown_table,
+    print_table,
+    write_result,
+)
 
 FALLBACK = {
     "en": ["The river floods the valley every spring.", "The library opens at nine."],
@@ -223,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus = Path(tmp) / "corpus.jsonl"
         corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
         settings = get_settings().model_copy(update={"home": Path(tmp) / "home"})
-        bundle = args.bundle or str(get_settings().bundle_dir())
+        bundle = str(find_bundle(args.bundle))
         with Engine.open(settings, bundle=bundle, variant=args.variant) as engine:
             engine.encoder.encode(["warm-up"])  # session start-up is not indexing time
             sample = sample_passages(engine, docs, args.encoder_sample, args.seed)
