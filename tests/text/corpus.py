@@ -133,12 +133,13 @@ XQUAD = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "xquad"
 
 
 def xquad_paragraphs(lang: str) -> list[str]:
-    """The 240 XQuAD paragraphs in ``lang`` ([] when the data is absent)."""
+    """The 240 XQuAD paragraphs in ``lang`` ([] when the data or the language is absent)."""
     path = XQUAD / "parallel_paragraphs.jsonl"
     if not path.is_file():
         return []
     with path.open(encoding="utf-8") as fh:
-        return [json.loads(line)["context"][lang] for line in fh if line.strip()]
+        texts = [json.loads(line)["context"].get(lang) for line in fh if line.strip()]
+    return [t for t in texts if t]
 
 
 def long_document(lang: str, min_chars: int = 20_000) -> str:
