@@ -128,10 +128,6 @@ class LanguageMeans:
         if s.n == 0:
             s.total = np.zeros(self.dimension, np.float64)
 
-    def centre(self, lang: str) -> np.ndarray | None:
-        s = self.langs.get(lang)
-        return None if s is None else s.centre
-
     def stale(self) -> list[str]:
         """Languages whose stored centred vectors should be rewritten."""
         return [lang for lang, s in self.langs.items() if s.needs_recentre()]
