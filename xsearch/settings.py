@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-Variant = Literal["auto", "fp32", "int8", "fp16"]
+Variant = Literal["auto", "fp32", "int8", "fp16", "q4"]
 
 
 def _split_csv(value: object) -> object:

@@ -19,7 +19,7 @@ from xsearch.errors import BundleCorrupt, BundleNotFound, ConfigError
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("fp32", "int8", "fp16")
+VARIANTS = ("fp32", "int8", "fp16", "q4")
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
@@ -28,6 +28,7 @@ _BUILD_HINT = {
     "fp32": "rebuild the bundle with `xsearch model build --force`",
     "int8": "rebuild the bundle with `xsearch model build --force` (it writes model.int8.onnx)",
     "fp16": "rebuild the bundle with `xsearch model build --fp16 --force`",
+    "q4": "rebuild the bundle with `xsearch model build --force` (it writes model.q4.onnx)",
 }
 
 
@@ -71,7 +72,7 @@ def choose_variant(
     else:
         raise ConfigError(
             f"unknown encoder variant {requested!r}",
-            fix="use one of auto, fp32, int8, fp16 (XSEARCH_VARIANT / --variant)",
+            fix="use one of auto, fp32, int8, fp16, q4 (XSEARCH_VARIANT / --variant)",
         )
     # int8 (MatMulInteger/DynamicQuantizeLinear) runs on CPU only.
     use_cuda = cuda and variant != "int8"
