@@ -360,9 +360,9 @@ def measure(ns: argparse.Namespace) -> dict[str, Any]:
                     reply = children[name].ask(
                         {"texts": files[wl], "kind": kind, "lo": lo, "hi": lo + step}
                     )
-                    children[name].seconds[wl] = children[name].seconds.get(wl, 0.0) + reply[
-                        "seconds"
-                    ]
+                    children[name].seconds[wl] = (
+                        children[name].seconds.get(wl, 0.0) + reply["seconds"]
+                    )
             print(f"… {wl} done", file=sys.stderr, flush=True)
             for name in names:
                 out = str(Path(tmp) / f"{name}-{wl}.npy")
