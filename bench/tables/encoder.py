@@ -41,11 +41,13 @@ def encoder_table(root: Path) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |",
              "|---|" + "|".join("---:" for _ in COLUMNS[1:]) + "|"]  # fmt: skip
     lines += ["| " + " | ".join(_row(r)) + " |" for r in res["rows"]]
-    load = prov["machine"].get("load_at_start") or ["?"]
+    # bench.encoder records the load when it starts (results.machine); the
+    # provenance header is taken when the file is written, at the end.
+    start = res.get("machine", {}).get("load average (1 min) now", "?")
     note = (
         f"`{prov['command']}` — {res['workloads']['sentences']}; "
         f"{res['workloads']['passages']}; {prov['machine']['cpu']}, 2 threads per engine, "
-        f"load average {load[0]} at the start and {res['load_at_end']} at the end "
+        f"load average {start} at the start and {res['load_at_end']} at the end "
         f"(commit {str(prov['commit'])[:10]}{', dirty tree' if prov['dirty'] else ''})."
     )
     return "\n".join(lines) + "\n\n" + note
