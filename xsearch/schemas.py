@@ -30,7 +30,9 @@ Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 def _doc_id(value: str | int | None) -> str | int | None:
     if isinstance(value, str) and value != "":  # "" means "derive the id from the content"
-        validation.check_id(value, "the id")
+        problem = validation.id_problem(value)
+        if problem:  # a ValueError, so that pydantic names the field (body.documents.3.id)
+            raise ValueError(f"the id {problem}: {validation.ID_FIX}")
     return value
 
 

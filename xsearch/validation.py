@@ -27,6 +27,9 @@ _COLLECTION_NAME_RE = re.compile(COLLECTION_NAME_PATTERN)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_ID_CHARS = 1024
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+ID_FIX = (
+    f"use ids of 1-{MAX_ID_CHARS} printable characters (letters, digits, '-', '_', '.', '/' ...)"
+)
 
 
 def is_collection_name(name: object) -> bool:
@@ -93,11 +96,7 @@ def id_problem(doc_id: str) -> str | None:
 def check_id(doc_id: str, where: str = "field 'id'") -> str:
     problem = id_problem(doc_id)
     if problem:
-        raise InputError(
-            f"{where} {problem}",
-            fix=f"use ids of 1-{MAX_ID_CHARS} printable characters "
-            "(letters, digits, '-', '_', '.', '/' ...)",
-        )
+        raise InputError(f"{where} {problem}", fix=ID_FIX)
     return doc_id
 
 
