@@ -44,8 +44,32 @@ MORE = [
 ]
 
 
+# Known misses with the int8 default bundle, measured for every balance x mode
+# (strict: when the ranking or the bundle fixes one, the XPASS fails and the
+# mark must go).
+KNOWN_MISSES = {
+    # the Japanese article is 4th-5th under every setting, dense + none included:
+    # the encoder ranks German articles closer to this German question
+    "Wann blühen die Kirschbäume in Tokio?": "encoder: ja article 4th-5th under every setting",
+    # balance fair / centered put the Spanish football article first; none and
+    # interleave rank the Hindi cricket article first: a ranking case (issue 11, item 2)
+    "Which team won the cricket match?": "ranking: fair/centered put football (es) first",
+}
+
+
 def cases() -> list[tuple[str, list[str] | None, str]]:
     return [(q, langs, STORY[q]) for q, langs in DEMO_QUERIES] + MORE
+
+
+def params() -> list:
+    return [
+        pytest.param(
+            q, langs, story, id=q[:30],
+            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[q])]
+            if q in KNOWN_MISSES else [],
+        )
+        for q, langs, story in cases()
+    ]
 
 
 def test_every_demo_question_has_its_story() -> None:
@@ -79,7 +103,7 @@ def engine(real_bundle: Path, real_settings, tmp_path_factory):  # noqa: ANN001,
     eng.close()
 
 
-@pytest.mark.parametrize(("query", "langs", "story"), cases(), ids=[c[0][:30] for c in cases()])
+@pytest.mark.parametrize(("query", "langs", "story"), params())
 def test_question_finds_its_story_first(engine, query: str, langs, story: str) -> None:  # noqa: ANN001
     resp = engine.searcher.search(SearchRequest(query=query, collection="demo", k=3, langs=langs))
     top = [(h.doc_id, h.metadata.get("story"), round(h.score, 3)) for h in resp.hits]
