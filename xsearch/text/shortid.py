@@ -82,18 +82,25 @@ def probabilities(text: str, *, prior_weight: float | None = None) -> list[tuple
     square root of the byte length before the softmax, which keeps its
     probabilities comparable across lengths; the prior is added after that.
     """
+    scores, classes = _posteriors(text, prior_weight)
+    order = np.argsort(-scores, kind="stable")
+    return [(classes[i], float(scores[i])) for i in order]
+
+
+def _posteriors(text: str, prior_weight: float | None) -> tuple[np.ndarray, list[str]]:
     ident, log_prior, classes = _load()
     data = ident._encode(text)
     scores = ident._raw_score(data).astype(np.float64) / math.sqrt(len(data) or 1)
     scores += (PRIOR_WEIGHT if prior_weight is None else prior_weight) * log_prior
     scores = np.exp(scores - scores.max())
     scores /= scores.sum()
-    order = np.argsort(-scores, kind="stable")
-    return [(classes[i], float(scores[i])) for i in order]
+    return scores, classes
 
 
 def classify(text: str, *, min_prob: float | None = None) -> tuple[str, float]:
     """The most probable language and its posterior; "und" below ``min_prob`` (MIN_PROB)."""
-    lang, prob = probabilities(text)[0]
+    scores, classes = _posteriors(text, None)
+    best = int(scores.argmax())  # the first of equals, as probabilities() ranks them
+    lang, prob = classes[best], float(scores[best])
     threshold = MIN_PROB if min_prob is None else min_prob  # read now: the bench calibrates it
     return (lang if prob >= threshold else UNDETERMINED), prob
