@@ -8,7 +8,6 @@ worker thread (the store call blocks).
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from typing import Annotated
 
@@ -30,21 +29,9 @@ _GET_ERRORS = responses(401, 404, 409, 422, 503)
 _POST_ERRORS = responses(400, 401, 404, 409, 413, 422, 503)
 
 
-def _check_finite(req: SearchRequest) -> None:
-    # JSON bodies may carry NaN/Infinity (Python's json accepts them); a NaN
-    # threshold would silently match nothing, so refuse it with a message.
-    values = [("min_score", req.min_score)]
-    for key, r in req.ranges.items():
-        values += [(f"ranges.{key}.gte", r.gte), (f"ranges.{key}.lte", r.lte)]
-    for name, value in values:
-        if value is not None and not math.isfinite(value):
-            raise InputError(f"{name} must be a finite number, got {value}", fix="send a number")
-
-
 async def run_search(state: ApiState, req: SearchRequest) -> SearchResponse:
     t0 = time.perf_counter()
     query = check_search(req, state.settings)
-    _check_finite(req)
     if not is_collection_name(req.collection):  # refused before it is queued for encoding
         raise InputError(
             f"invalid collection name {req.collection!r}",
