@@ -154,9 +154,7 @@ class IndexingService:
 
         enc = self.encoder
         item.passages = document_passages(
-            item.doc,
-            count_tokens=lambda text: enc.count_tokens(text, "passage"),
-            max_tokens=enc.max_seq_length,
+            item.doc, count_tokens=_PassageTokens(enc), max_tokens=enc.max_seq_length
         )
         if not item.passages:
             raise InputError(
@@ -466,6 +464,20 @@ class IndexingService:
             ) from err
         self.ranking.rewrite(collection, stale)
         return removed
+
+
+class _PassageTokens:
+    """The encoder's passage token count, plus its offsets: the chunker then
+    tokenizes a document once instead of once per sentence (text.chunking.Tokenizer)."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    def __call__(self, text: str) -> int:
+        return self.encoder.count_tokens(text, "passage")
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        return self.encoder.token_offsets(text)
 
 
 def _check_storable(item: PlannedDoc) -> None:
