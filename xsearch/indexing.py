@@ -148,13 +148,19 @@ class IndexingService:
         return [PlannedDoc(d, d.content_hash(), tag=t) for d, t in zip(docs, tags, strict=True)]
 
     # --- stage 2: passages -------------------------------------------------------------
-    def chunk(self, item: PlannedDoc) -> None:
-        """Fill ``item.passages``; raises InputError when the document yields none."""
+    def chunk(self, item: PlannedDoc, *, deadline: float | None = None) -> None:
+        """Fill ``item.passages``; raises InputError when the document yields none.
+
+        ``deadline`` (monotonic): checked at every tokenizer call, so a huge
+        document stops chunking there (WriteDeadline) instead of running on.
+        """
         from xsearch.text import document_passages
 
         enc = self.encoder
         item.passages = document_passages(
-            item.doc, count_tokens=_PassageTokens(enc), max_tokens=enc.max_seq_length
+            item.doc,
+            count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
+            max_tokens=enc.max_seq_length,
         )
         if not item.passages:
             raise InputError(
@@ -362,7 +368,7 @@ class IndexingService:
         for item in plan.write:
             _check_deadline(deadline, collection)
             try:
-                self.chunk(item)
+                self.chunk(item, deadline=deadline)
             except LimitExceeded:
                 raise
             except InputError as err:
@@ -470,14 +476,26 @@ class _PassageTokens:
     """The encoder's passage token count, plus its offsets: the chunker then
     tokenizes a document once instead of once per sentence (text.chunking.Tokenizer)."""
 
-    def __init__(self, encoder: Encoder) -> None:
+    def __init__(self, encoder: Encoder, deadline: float | None, budget_s: float) -> None:
         self.encoder = encoder
+        self.deadline = deadline
+        self.budget_s = budget_s
 
     def __call__(self, text: str) -> int:
+        self._check()
         return self.encoder.count_tokens(text, "passage")
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        self._check()
         return self.encoder.token_offsets(text)
+
+    def _check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise WriteDeadline(
+                f"chunking a document ran past the write deadline ({self.budget_s:g} s); "
+                "nothing of this write was stored",
+                fix="split large documents, or raise XSEARCH_WRITE_DEADLINE_S",
+            )
 
 
 def _check_storable(item: PlannedDoc) -> None:
