@@ -19,7 +19,8 @@ def chunking(root: Path) -> str:
     for lang, row in res["langs"].items():
         a, b = row["per_sentence"], row["offsets"]
         lines.append(
-            f"| {lang} | {row['chars'] / 1000:,.0f} k chars | {a['passages']} / {b['passages']} "
+            f"| {lang} | {row['chars'] / 1000:,.0f} k chars ({row.get('text', '?')}) "
+            f"| {a['passages']} / {b['passages']} "
             f"| {a['tokenizer_calls']:,} / {b['tokenizer_calls']:,} | {row['speedup']:.1f}x |"
         )
     command = doc["provenance"].get("command")

@@ -97,11 +97,13 @@ def test_tokenizer_calls_grow_with_passages_not_sentences(bpe: BpeTokens) -> Non
     text = long_document("en", 300_000)
     n_sentences = len(list(sentence_spans(text)))
     bpe.count_calls = bpe.offset_calls = 0
-    spans = split_passages(text, count_tokens=bpe, max_tokens=128, overlap_tokens=16)
+    # a window most sentences fit (this small BPE makes long XQuAD sentences of
+    # 100+ tokens; an over-long sentence is cut by counting, on either path)
+    spans = split_passages(text, count_tokens=bpe, max_tokens=512, overlap_tokens=16)
     assert bpe.offset_calls <= len(text) // BLOCK_CHARS + 2
     offsets_path = bpe.count_calls
     assert offsets_path <= 1.5 * len(spans) + 5, (offsets_path, len(spans))
     counting = CountOnly(bpe)
-    split_passages(text, count_tokens=counting, max_tokens=128, overlap_tokens=16)
+    split_passages(text, count_tokens=counting, max_tokens=512, overlap_tokens=16)
     assert counting.calls >= n_sentences  # what the offsets path saves
     assert offsets_path * 3 < counting.calls
