@@ -64,8 +64,11 @@ def render(name: str, tables: dict[str, Renderer], root: Path) -> str:
     try:
         return tables[name](root).strip()
     except FileNotFoundError as err:
+        missing = Path(err.filename) if err.filename else None
+        if missing is not None and missing.is_relative_to(root):
+            missing = missing.relative_to(root)
         raise ReportError(
-            f"table {name!r}: result file missing ({err.filename or err}): run the command "
+            f"table {name!r}: result file missing ({missing or err}): run the command "
             "named next to the table in the README and commit its result file"
         ) from err
     except (KeyError, ValueError, TypeError, IndexError) as err:

@@ -562,7 +562,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     started = time.time()
     rows: list[Row] = []
-    results: dict = {"params": params(args), "sizes": [], "real": None}
+    load_start = [round(v, 2) for v in os.getloadavg()]
+    results: dict = {"params": params(args), "load_at_start": load_start, "sizes": [], "real": None}
     out = Path(args.out)
 
     def save() -> None:  # after every part: a long run cut short keeps what it measured

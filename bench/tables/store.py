@@ -17,6 +17,10 @@ CASES = [
 ]
 
 
+def ratio(x: float) -> str:
+    return f"{x:.2f}×" if x >= 0.1 else f"{x:.3f}×"  # two significant digits below 0.1
+
+
 def store(root: Path) -> str:
     doc = load(root, FILE)
     res = doc["results"]
@@ -34,7 +38,7 @@ def store(root: Path) -> str:
                 f"| {n} synthetic, {label.format(m=p['m'], ef=p['ef'])} "
                 f"| {c['numpy_p50_ms']:.1f} ms "
                 f"| {c['edge_p50_ms']:.2f} / {c['edge_p99_ms']:.2f} ms "
-                f"| {c['edge_over_numpy_p50']:.2f}× | {c['recall_at_10']:.3f} |"
+                f"| {ratio(c['edge_over_numpy_p50'])} | {c['recall_at_10']:.3f} |"
             )
         notes.append(
             f"{n}: insert rate {size['insert_points_per_s']:,.0f} points/s through the Python "
@@ -43,8 +47,10 @@ def store(root: Path) -> str:
         )
     load_note = (
         f"load average {fmt_load(doc['provenance']['machine'].get('load_at_start'))} "
-        f"(1/5/15 min) at the end of the run"
+        "(1/5/15 min) at the end of the run"
     )
+    if "load_at_start" in res:  # recorded by runs after the first committed one
+        load_note = f"load average {fmt_load(res['load_at_start'])} at the start, " + load_note
     return "\n".join(
         [
             *lines,
