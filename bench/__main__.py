@@ -1,7 +1,8 @@
 """One entry point for every benchmark: ``python -m bench`` (or ``make bench``).
 
 Runs each benchmark module (bench/encoder.py, bench/store.py, bench/indexing.py,
-bench/api_load.py) in its own subprocess, so their memory figures and thread
+bench/api_load.py, and bench/parity.py, which copies the bundle's parity gate
+figures) in its own subprocess, so their memory figures and thread
 settings do not leak into each other, and streams their output. Each benchmark
 writes its figures with their provenance (command, commit, dirty flag, machine,
 load) to ``bench/results/<name>.json``; the runner then writes
@@ -34,7 +35,7 @@ from xsearch.provenance import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-BENCHES = ["encoder", "store", "indexing", "api_load"]
+BENCHES = ["encoder", "store", "indexing", "api_load", "parity"]
 
 
 @dataclass
