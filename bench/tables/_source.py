@@ -35,3 +35,16 @@ def source_note(rel: str, doc: dict[str, Any], load_note: str | None = None) -> 
         f"({tree}) on {prov.get('created', '?')[:10]}; {m.get('cpu', '?')}, "
         f"{m.get('cores', '?')} cores, {load}._"
     )
+
+
+def overload_note(load: float | None, cores: int | None) -> str | None:
+    """A warning when the run's 1-minute load exceeded twice the cores: then the
+    other work, not the code under test, set the absolute figures."""
+    if load is None or not cores or load <= 2 * cores:
+        return None
+    return (
+        f"**Overloaded machine**: load average {load:.1f} on {cores} cores during this run, "
+        "so other work set the times and rates more than the code measured; compare "
+        "only figures measured side by side, and rerun on a quiet machine before "
+        "quoting absolute numbers."
+    )

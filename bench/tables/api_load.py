@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.tables._source import fmt_load, load, source_note
+from bench.tables._source import fmt_load, load, overload_note, source_note
 
 FILE = "bench/results/api_load.json"
 BATCHED = "micro-batching"
@@ -43,7 +43,9 @@ def api_load(root: Path) -> str:
         if single:
             notes.append(
                 f"at {cs[-1]} users micro-batching gives **{hi['rps'] / single['rps']:.2f}×** "
-                "the throughput of the same server with one encoder call per query"
+                "the throughput of the same server with one encoder call per query, at "
+                f"{hi['cpu_ms']:.1f} against {single['cpu_ms']:.1f} ms of server CPU per "
+                "request (CPU time depends least on other work)"
             )
         notes.append(
             f"p50 at concurrency {cs[0]}: {lo['p50_ms']:.1f} ms "
@@ -55,6 +57,7 @@ def api_load(root: Path) -> str:
             "",
             "; ".join(notes) + "." if notes else "",
             "",
+            *_warn(max(r["load_at_start"], r["load_at_end"]), r.get("cores")),
             f"{r['passages']:,} passages, bundle {r['bundle']} ({r['variant']}), "
             f"balance={r['balance']}, {r['duration_s']:.0f} s measured per level, "
             f"{r['queries_in_pool']:,} distinct queries ({r['query_source']}); load average "
@@ -64,6 +67,11 @@ def api_load(root: Path) -> str:
             source_note(FILE, doc, "client and server on the same cores"),
         ]
     )
+
+
+def _warn(load_avg: float, cores: int | None) -> list[str]:
+    note = overload_note(load_avg, cores)
+    return [note, ""] if note else []
 
 
 TABLES: dict[str, Callable[[Path], str]] = {"api_load": api_load}

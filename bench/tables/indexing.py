@@ -6,15 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.tables._source import load, source_note
+from bench.tables._source import load, overload_note, source_note
 
 FILE = "bench/results/indexing.json"
 GOAL = 0.15  # the share of wall time outside the encoder the pipeline must stay under
 
 
+def cores(r: dict) -> int | None:
+    text = str(r.get("machine", {}).get("cores", ""))  # "2 usable (2 online)"
+    return int(text.split()[0]) if text[:1].isdigit() else None
+
+
 def indexing(root: Path) -> str:
     doc = load(root, FILE)
     r = doc["results"]
+    end_load = doc["provenance"]["machine"]["load_at_start"]
     b = r["bundle"]
     outside = r["outside_encoder_share"]
     rows = [
@@ -45,6 +51,11 @@ def indexing(root: Path) -> str:
             f"encoder calls of {r['unit_passages']} passages; load average "
             f"{r['load_at_start']:.1f} (1 min) at the start.",
             "",
+            *[
+                n + "\n"
+                for n in [overload_note(max(r["load_at_start"], end_load[0]), cores(r))]
+                if n
+            ],
             source_note(
                 FILE,
                 doc,

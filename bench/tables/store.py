@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.tables._source import fmt_load, load, source_note
+from bench.tables._source import fmt_load, load, overload_note, source_note
 
 FILE = "bench/results/store.json"
 CASES = [
@@ -49,6 +49,8 @@ def store(root: Path) -> str:
         f"load average {fmt_load(doc['provenance']['machine'].get('load_at_start'))} "
         "(1/5/15 min) at the end of the run"
     )
+    end_load = doc["provenance"]["machine"].get("load_at_start") or []
+    cores = doc["provenance"]["machine"].get("cores")
     if "load_at_start" in res:  # recorded by runs after the first committed one
         load_note = f"load average {fmt_load(res['load_at_start'])} at the start, " + load_note
     return "\n".join(
@@ -59,6 +61,7 @@ def store(root: Path) -> str:
             + "; ".join(notes)
             + ".",
             "",
+            *[n + "\n" for n in [overload_note(max(end_load[:1] or [0]), cores)] if n],
             source_note(FILE, doc, load_note),
         ]
     )
