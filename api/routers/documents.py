@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ApiState, CollectionName, ReadAccess, StateDep, WriteAccess
+from api.deps import ApiState, CheckedBody, CollectionName, ReadAccess, StateDep, WriteAccess
 from api.errors import responses
 from api.limits import check_batch
 from xsearch.documents import Document
@@ -70,7 +70,7 @@ def _to_documents(body: IndexRequest) -> tuple[list[Document], dict[int, DocResu
 @router.post(
     "",
     response_model=IndexResponse,
-    dependencies=[WriteAccess],
+    dependencies=[WriteAccess, CheckedBody],
     responses=responses(400, 401, 409, 413, 422, 503),
     summary="Index a batch of documents (creates the collection on first use)",
 )
