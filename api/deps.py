@@ -39,10 +39,19 @@ class ApiState:
     searcher: Searcher | None = None
     batcher: MicroBatcher | None = None
     indexer: IndexingService | None = None
-    # Writes are serialised: indexing decides "new / changed / unchanged" from
-    # the stored state, and two concurrent batches touching the same document
-    # (or creating the same collection) must not interleave.
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Writes to ONE collection are serialised: indexing decides "new / changed /
+    # unchanged" from the stored state, and two concurrent batches touching the
+    # same document must not interleave. Other collections proceed (issue 12: one
+    # large document held every writer behind a single global lock).
+    write_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def write_lock(self, collection: str) -> asyncio.Lock:
+        """The lock of one collection (created on first use; the event loop is
+        single-threaded, so get-or-create cannot race)."""
+        lock = self.write_locks.get(collection)
+        if lock is None:
+            lock = self.write_locks[collection] = asyncio.Lock()
+        return lock
 
     def ready_engine(self) -> Engine:
         if self.engine is None:

@@ -132,7 +132,9 @@ class DocumentIn(BaseModel):
     metadata: dict[str, MetaValue] = Field(default_factory=dict)
 
 
-DocStatus = Literal["indexed", "unchanged", "rejected"]
+# failed: the document was valid but its write failed (store error, deadline) and was
+# rolled back: nothing of it (or its previous version, restored) changed.
+DocStatus = Literal["indexed", "unchanged", "rejected", "failed"]
 
 
 class DocResult(BaseModel):
@@ -154,3 +156,4 @@ class IndexResponse(BaseModel):
     indexed: int
     unchanged: int
     rejected: int
+    failed: int = 0
