@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.metrics import Metrics
 from api.microbatch import MicroBatcher
+from api.passage_batch import PassageBatcher
 from api.security import KEY_HEADER, KeyRing
 from xsearch.errors import NotReady
 from xsearch.settings import Settings
@@ -39,10 +40,13 @@ class ApiState:
     searcher: Searcher | None = None
     batcher: MicroBatcher | None = None
     indexer: IndexingService | None = None
-    # Writes to ONE collection are serialised: indexing decides "new / changed /
-    # unchanged" from the stored state, and two concurrent batches touching the
-    # same document must not interleave. Other collections proceed (issue 12: one
-    # large document held every writer behind a single global lock).
+    # Concurrent writers' passages share encoder calls (made with ``indexer``).
+    passages: PassageBatcher | None = None
+    # The read-compare-write of writes to ONE collection is serialised: indexing
+    # decides "new / changed / unchanged" from the stored state, and two concurrent
+    # batches touching the same document must not interleave. Chunking and encoding
+    # run before the lock, beside other writers (issue 14). Other collections
+    # proceed (issue 12: one large document held every writer behind a global lock).
     write_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def write_lock(self, collection: str) -> asyncio.Lock:

@@ -82,6 +82,32 @@ class WriteStats:
     seconds: float = 0.0
 
 
+@dataclass(slots=True)
+class PreparedBatch:
+    """A write's documents after ``IndexingService.prepare``, before ``commit``."""
+
+    items: list[PlannedDoc]  # every input document, in input order
+    ready: list[PlannedDoc] = field(default_factory=list)  # chunked; to encode, then write
+    later: list[PlannedDoc] = field(default_factory=list)  # unchanged when prepared
+    results: dict[int, DocResult] = field(default_factory=dict)  # id(item) -> settled result
+
+
+def passage_texts(items: Sequence[PlannedDoc]) -> list[str]:
+    """The encoder input of ``items``' passages, in order (see ``attach_vectors``)."""
+    return [p.encode_text for item in items for p in item.passages]
+
+
+def attach_vectors(items: Sequence[PlannedDoc], vectors: np.ndarray) -> None:
+    """Hand out the vectors of ``passage_texts(items)`` to their documents."""
+    start = 0
+    for item in items:
+        n = len(item.passages)
+        item.vectors = vectors[start : start + n]
+        start += n
+    if start != len(vectors):
+        raise RuntimeError(f"{len(vectors)} vectors for {start} passages")  # a bug, not input
+
+
 class IndexingService:
     def __init__(self, encoder: Encoder, store: Store, settings: Settings) -> None:
         self.encoder = encoder
@@ -180,15 +206,11 @@ class IndexingService:
     def encode(self, items: Sequence[PlannedDoc]) -> tuple[float, int]:
         """Encode every passage of ``items`` in one call (the encoder sorts by length
         and cuts batches by its token budget); returns (encoder seconds, truncated)."""
-        texts = [p.encode_text for item in items for p in item.passages]
+        texts = passage_texts(items)
         if not texts:
             return 0.0, 0
         vectors, stats = self.encoder.encode_with_stats(texts, "passage")
-        start = 0
-        for item in items:
-            n = len(item.passages)
-            item.vectors = vectors[start : start + n]
-            start += n
+        attach_vectors(items, vectors)
         return stats.seconds, stats.truncated
 
     # --- stage 4: points -------------------------------------------------------------------
@@ -348,42 +370,74 @@ class IndexingService:
         past it, before the write, nothing is written and WriteDeadline is raised.
         A document over ``max_passages_per_doc`` refuses the whole call
         (LimitExceeded), before anything is written.
+
+        The same three steps as the API, which runs ``prepare`` and the encoding
+        outside its per-collection lock and only ``commit`` inside it.
+        """
+        batch = self.prepare(collection, docs, deadline=deadline)
+        self.encode(batch.ready)
+        return self.commit(collection, batch, deadline=deadline)
+
+    def prepare(
+        self, collection: str, docs: Sequence[Document], *, deadline: float | None = None
+    ) -> PreparedBatch:
+        """The pure work of a write, safe to run beside other writers of the collection:
+        a first plan against the stored state, chunking and language detection of
+        the new or changed documents, and the payload checks. Writes nothing
+        (except creating the collection on first use). Encode ``batch.ready`` next
+        (``encode`` or any encoder call over ``passage_texts``), then ``commit``.
         """
         self.prepare_collection(collection)
         items = self.planned(docs)
         plan = self.plan(collection, items)
-        results: dict[int, DocResult] = {}
+        batch = PreparedBatch(items)
         for item in plan.unchanged:
-            results[id(item)] = DocResult(
-                id=item.doc.id, status="unchanged", passages=item.old_passages, lang=item.doc.lang
-            )
+            batch.later.append(item)
         for item in plan.superseded:
-            results[id(item)] = DocResult(
+            batch.results[id(item)] = DocResult(
                 id=item.doc.id,
                 status="rejected",
                 reason="duplicate id in this request: the last document with this id is the "
                 "one indexed",
             )
-        ok: list[PlannedDoc] = []
         for item in plan.write:
             _check_deadline(deadline, collection)
-            try:
-                self.chunk(item, deadline=deadline)
-            except LimitExceeded:
-                raise
-            except InputError as err:
-                results[id(item)] = DocResult(id=item.doc.id, status="rejected", reason=str(err))
+            if (reason := self._chunk_or_reason(item, deadline)) is not None:
+                batch.results[id(item)] = DocResult(
+                    id=item.doc.id, status="rejected", reason=reason
+                )
                 continue
-            ok.append(item)
-        self.encode(ok)
+            batch.ready.append(item)
+        return batch
+
+    def commit(
+        self, collection: str, batch: PreparedBatch, *, deadline: float | None = None
+    ) -> list[DocResult]:
+        """The read-compare-write of a prepared, encoded batch: the one step that must
+        not interleave with another write to the collection (callers serialise it).
+
+        Plans again against the state now stored, so a document another writer
+        stored meanwhile is compared with that version (and its passage count is
+        what orphans and rollbacks use). A document that was unchanged at
+        ``prepare`` but has changed since is chunked and encoded here (rare).
+        """
+        results = batch.results
+        candidates = batch.ready + batch.later
+        plan = self.plan(collection, candidates)
+        for item in plan.unchanged:
+            results[id(item)] = DocResult(
+                id=item.doc.id, status="unchanged", passages=item.old_passages, lang=item.doc.lang
+            )
+        late: list[PlannedDoc] = []  # changed since prepare saw them unchanged
         ready: list[PlannedDoc] = []
-        for item in ok:
-            try:
-                _check_storable(item)  # bad payloads fail here, alone, before any write
-            except InputError as err:
-                results[id(item)] = DocResult(id=item.doc.id, status="rejected", reason=str(err))
-                continue
+        for item in plan.write:
+            if item.vectors is None:
+                if (reason := self._chunk_or_reason(item, deadline)) is not None:
+                    results[id(item)] = DocResult(id=item.doc.id, status="rejected", reason=reason)
+                    continue
+                late.append(item)
             ready.append(item)
+        self.encode(late)
         _check_deadline(deadline, collection)
         written, failed = self.write_each(collection, ready)
         for item in written:
@@ -396,7 +450,21 @@ class IndexingService:
                 status="rejected" if isinstance(err, InputError) else "failed",
                 reason=str(err),
             )
-        return [results[id(item)] for item in items]
+        return [results[id(item)] for item in batch.items]
+
+    def _chunk_or_reason(self, item: PlannedDoc, deadline: float | None) -> str | None:
+        """Chunk one document and check its payload; the reason it is rejected, or None.
+
+        LimitExceeded (a document over the passage limit) refuses the whole call.
+        """
+        try:
+            self.chunk(item, deadline=deadline)
+            _check_storable(item)  # bad payloads fail here, alone, before any write
+        except LimitExceeded:
+            raise
+        except InputError as err:
+            return str(err)
+        return None
 
     # --- reading and deleting ------------------------------------------------------------
     def get_document(self, collection: str, doc_id: str) -> dict[str, Any] | None:

@@ -14,8 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ApiState, CheckedBody, CollectionName, ReadAccess, StateDep, WriteAccess
 from api.errors import responses
 from api.limits import check_batch
+from api.passage_batch import PassageBatcher
 from xsearch.documents import Document
 from xsearch.errors import DocumentNotFound, InputError, WriteDeadline
+from xsearch.indexing import attach_vectors, passage_texts
 from xsearch.schemas import DocResult, IndexRequest, IndexResponse
 
 router = APIRouter(prefix="/collections/{collection}/documents", tags=["documents"])
@@ -80,22 +82,12 @@ async def index_documents(
     check_batch(len(body.documents), state.settings)
     indexer = _indexer(state)
     docs, rejected = _to_documents(body)
-    # The deadline covers the wait for the collection's lock and the work; the
-    # indexer checks it before writing, so a late write stores nothing.
+    # The deadline covers the whole write; the indexer checks it before writing,
+    # so a late write stores nothing.
     deadline = time.monotonic() + state.settings.write_deadline_s
     indexed: list[DocResult] = []
     if docs:
-        lock = state.write_lock(collection)
-        try:
-            await asyncio.wait_for(lock.acquire(), timeout=state.settings.write_deadline_s)
-        except TimeoutError:
-            raise _late(collection) from None
-        try:
-            indexed = await run_in_threadpool(
-                partial(indexer.index_documents, collection, docs, deadline=deadline)
-            )
-        finally:
-            lock.release()
+        indexed = await _index(state, indexer, collection, docs, deadline)
     it = iter(indexed)
     results = [rejected[i] if i in rejected else next(it) for i in range(len(body.documents))]
     statuses = ("indexed", "unchanged", "rejected", "failed")
@@ -138,10 +130,41 @@ async def delete_document(
     return DeleteResponse(collection=collection, id=doc_id, deleted_passages=removed)
 
 
+async def _index(
+    state: ApiState, indexer: Any, collection: str, docs: list[Document], deadline: float
+) -> list[DocResult]:
+    """Chunk, detect and encode beside other writers; lock the collection only to write.
+
+    The pure work (plan against the stored state, passages, vectors) runs
+    outside the collection's lock, and the passages go through the shared
+    passage batcher, so concurrent writers fill encoder batches together; the
+    lock covers only ``commit`` (plan again, write, statistics).
+    """
+    batch = await run_in_threadpool(partial(indexer.prepare, collection, docs, deadline=deadline))
+    texts = passage_texts(batch.ready)
+    if texts:
+        assert state.passages is not None
+        attach_vectors(batch.ready, await state.passages.encode(texts))
+    lock = state.write_lock(collection)
+    try:
+        await asyncio.wait_for(lock.acquire(), timeout=max(deadline - time.monotonic(), 0.0))
+    except TimeoutError:
+        raise _late(collection) from None
+    try:
+        return await run_in_threadpool(
+            partial(indexer.commit, collection, batch, deadline=deadline)
+        )
+    finally:
+        lock.release()
+
+
 def _indexer(state: ApiState) -> Any:
     engine = state.ready_engine()
     if state.indexer is None:
-        state.indexer = engine.indexer
+        state.indexer = indexer = engine.indexer
+        state.passages = PassageBatcher(
+            partial(indexer.encoder.encode, kind="passage"), max_passages=512
+        )
     return state.indexer
 
 
