@@ -1,0 +1,235 @@
+"""Indexing throughput three ways, side by side in one run: the encoder alone, the
+bulk pipeline, and concurrent API writers through ``xsearch serve`` on loopback.
+
+The same generated documents (bench.indexing.make_corpus: Tatoeba articles and
+XQuAD paragraphs from ../shared/data, else a built-in list) go
+
+1. through the encoder alone: every passage of every document (chunked as the
+   indexer does), one encoder call, timed before and after the other two runs
+   (two measurements show how much the machine's load moved meanwhile);
+2. through the bulk pipeline (indexer/pipeline.py) into a fresh embedded store;
+3. through ``POST /collections/{c}/documents`` of a fresh ``xsearch serve``: 20
+   writers (threads, one keep-alive connection each) send 10-document batches
+   from one shared queue until it is empty.
+
+Documents/s of each and the ratios pipeline / encoder alone (goal >= 0.95) and
+API writers / pipeline (goal >= 0.8). The machine is shared: only ratios
+measured side by side mean anything, and the load average is recorded.
+
+    python -m bench.api_writes --docs 600
+
+Writes bench/results/api_writes.json (figures + provenance header); the README
+table comes from it (bench/tables/api_writes.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.api_load import free_port, start_server, stop_server, wait_ready
+from bench.common import DATA, RESULTS, find_bundle, machine_info, print_table
+from bench.indexing import make_corpus, run_pipeline
+from xsearch.provenance import write_result
+
+
+def chunked_texts(engine: Any, docs: list[dict[str, Any]]) -> tuple[list[str], float]:
+    """Every passage of ``docs`` as the indexer encodes it, and the CPU seconds of
+    chunking + language detection (the share the pipeline hides beside the encoder)."""
+    from xsearch.documents import Document
+
+    svc = engine.indexer
+    items = svc.planned([Document.from_dict(d) for d in docs])
+    started = time.process_time()
+    for item in items:
+        svc.chunk(item)
+    cpu = time.process_time() - started
+    return [p.encode_text for item in items for p in item.passages], cpu
+
+
+def encoder_alone(engine: Any, texts: list[str], n_docs: int) -> dict[str, float]:
+    _, stats = engine.encoder.encode_with_stats(texts, "passage")
+    return {"seconds": round(stats.seconds, 3), "documents_per_s": n_docs / stats.seconds}
+
+
+def serve(home: Path, bundle: str, port: int, threads: int, code: Path | None) -> Any:
+    """``xsearch serve`` of this checkout, or of the checkout at ``code`` (--baseline)."""
+    extra = {"XSEARCH_THREADS": str(threads)}
+    if code is None:
+        return start_server(home, bundle, port, extra)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XSEARCH_")}
+    env.update(XSEARCH_HOME=str(home), XSEARCH_DEFAULT_BUNDLE=bundle, PYTHONPATH=str(code), **extra)
+    cmd = [sys.executable, "-m", "xsearch.cli.main", "serve", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--log-level", "warning"]
+    return subprocess.Popen(cmd, env=env, cwd=code)
+
+
+def api_writers(
+    bundle: Path,
+    home: Path,
+    docs: list[dict[str, Any]],
+    writers: int,
+    batch: int,
+    threads: int,
+    code: Path | None = None,
+) -> dict[str, Any]:
+    import httpx
+
+    (home / "models").mkdir(parents=True)
+    (home / "models" / bundle.name).symlink_to(bundle)
+    port = free_port()
+    proc = serve(home, bundle.name, port, threads, code)
+    try:
+        wait_ready(port, proc)
+        url = f"http://127.0.0.1:{port}/collections/bench/documents"
+        with httpx.Client(timeout=600) as c:  # warm: collection created, models loaded
+            c.post(url, json={"documents": [{"id": "warm", "text": "warm up"}]}).raise_for_status()
+        work: queue.Queue[list[dict[str, Any]]] = queue.Queue()
+        for lo in range(0, len(docs), batch):
+            work.put(docs[lo : lo + batch])
+        counts = {"indexed": 0, "errors": 0}
+        lock = threading.Lock()
+
+        def writer() -> None:
+            with httpx.Client(timeout=600) as client:
+                while True:
+                    try:
+                        body = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    r = client.post(url, json={"documents": body})
+                    with lock:
+                        if r.status_code == 200:
+                            counts["indexed"] += r.json()["indexed"]
+                        else:
+                            counts["errors"] += 1
+
+        pool = [threading.Thread(target=writer) for _ in range(writers)]
+        started = time.perf_counter()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        wall = time.perf_counter() - started
+    finally:
+        stop_server(proc)
+    return {
+        "writers": writers,
+        "batch": batch,
+        "indexed": counts["indexed"],
+        "errors": counts["errors"],
+        "wall_s": round(wall, 2),
+        "documents_per_s": counts["indexed"] / wall,
+    }
+
+
+def _commit(path: Path) -> str:
+    run = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True)
+    return run.stdout.decode().strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--docs", type=int, default=600, help="documents to generate")
+    ap.add_argument("--writers", type=int, default=20, help="concurrent API writers")
+    ap.add_argument("--batch", type=int, default=10, help="documents per API request")
+    ap.add_argument("--bundle", default=None, help="bundle name or folder (default: settings)")
+    ap.add_argument("--unit-passages", type=int, default=512, help="pipeline encoder call size")
+    ap.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0 = cores)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--baseline", type=Path, default=None,
+        help="also run the API writers against the server code of this checkout (e.g. main)",
+    )
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--out", type=Path, default=RESULTS / "api_writes.json", help="result file")
+    ap.add_argument("--no-write", action="store_true", help="do not write the result file")
+    args = ap.parse_args(argv)
+
+    from xsearch.runtime import Engine
+    from xsearch.settings import get_settings
+
+    info = machine_info(["onnxruntime", "qdrant-edge-py", "langdetect"])  # load at start
+    docs, source = make_corpus(args.docs, args.seed, args.data)
+    bundle = find_bundle(args.bundle)
+    with tempfile.TemporaryDirectory(prefix="xsearch-bench-") as tmp:
+        corpus = Path(tmp) / "corpus.jsonl"
+        corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
+        settings = get_settings().model_copy(
+            update={"home": Path(tmp) / "home", "threads": args.threads}
+        )
+        with Engine.open(settings, bundle=str(bundle)) as engine:
+            engine.encoder.encode(["warm-up"])  # session start-up is not indexing time
+            chunked_texts(engine, docs[:5])  # loads the language profiles (~1 s) once
+            texts, chunk_cpu = chunked_texts(engine, docs)
+            print(f"{len(docs):,} documents, {len(texts):,} passages ({source})", file=sys.stderr)
+            before = encoder_alone(engine, texts, len(docs))
+            stats = run_pipeline(engine, corpus, args.unit_passages)
+            api = api_writers(
+                bundle, Path(tmp) / "api", docs, args.writers, args.batch, args.threads
+            )
+            base = None
+            if args.baseline is not None:
+                base = api_writers(
+                    bundle, Path(tmp) / "base", docs, args.writers, args.batch, args.threads,
+                    args.baseline.resolve(),
+                )
+            after = encoder_alone(engine, texts, len(docs))
+            enc = engine.encoder
+            bundle_info = {"name": enc.name, "variant": enc.variant, "threads": enc.threads}
+    alone = (before["documents_per_s"] + after["documents_per_s"]) / 2
+    bulk = stats.indexed / stats.wall_seconds
+    out = {
+        "corpus": source,
+        "seed": args.seed,
+        "bundle": bundle_info,
+        "documents": len(docs),
+        "passages": len(texts),
+        "encoder_alone_docs_per_s_before": round(before["documents_per_s"], 2),
+        "encoder_alone_docs_per_s_after": round(after["documents_per_s"], 2),
+        "pipeline_docs_per_s": round(bulk, 2),
+        "pipeline_wall_s": round(stats.wall_seconds, 2),
+        "pipeline_outside_encoder_share": round(stats.outside_encoder, 4),
+        "api_writers": args.writers,
+        "api_batch": args.batch,
+        "api_docs_per_s": round(api["documents_per_s"], 2),
+        "api_wall_s": api["wall_s"],
+        "api_indexed": api["indexed"],
+        "api_errors": api["errors"],
+        "baseline": None if base is None else {
+            "code": str(args.baseline),
+            "commit": _commit(args.baseline),
+            "api_docs_per_s": round(base["documents_per_s"], 2),
+            "api_wall_s": base["wall_s"],
+            "api_indexed": base["indexed"],
+            "api_errors": base["errors"],
+            "api_over_pipeline": round(base["documents_per_s"] / bulk, 3),
+        },
+        "pipeline_over_encoder_alone": round(bulk / alone, 3),
+        "api_over_pipeline": round(api["documents_per_s"] / bulk, 3),
+        "chunk_langid_cpu_ms_per_doc": round(chunk_cpu / len(docs) * 1000, 3),
+        # chunking + detection CPU against the encoder's time for the same documents
+        "chunk_langid_share_of_encoder": round(chunk_cpu / before["seconds"], 4),
+        "load_at_start": float(info["load average (1 min) now"]),
+        "machine": info,
+    }
+    rows = [[k, v] for k, v in out.items() if not isinstance(v, dict)]
+    print_table("indexing: encoder alone / bulk pipeline / API writers", ["measure", "value"], rows)
+    if not args.no_write:
+        argv = sys.argv[1:] if argv is None else argv
+        path = write_result(args.out, out, command=["python", "-m", "bench.api_writes", *argv])
+        print(f"written to {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
