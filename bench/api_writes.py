@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.api_load import free_port, start_server, stop_server, wait_ready
-from bench.common import DATA, RESULTS, find_bundle, machine_info, print_table
+from bench.common import DATA, RESULTS, find_bundle, machine_info
 from bench.indexing import make_corpus, run_pipeline
 from xsearch.provenance import write_result
 
@@ -172,58 +172,66 @@ def main(argv: list[str] | None = None) -> int:
             chunked_texts(engine, docs[:5])  # loads the language profiles (~1 s) once
             texts, chunk_cpu = chunked_texts(engine, docs)
             print(f"{len(docs):,} documents, {len(texts):,} passages ({source})", file=sys.stderr)
-            before = encoder_alone(engine, texts, len(docs))
+            # The encoder alone is timed between every two runs, and each run is
+            # compared with the encoder measured right before and right after it:
+            # the machine's load moves by 2x within minutes (other engineers' jobs).
+            alone = [encoder_alone(engine, texts, len(docs))]
+            runs: dict[str, dict[str, Any]] = {}
+            started = time.perf_counter()
             stats = run_pipeline(engine, corpus, args.unit_passages)
-            api = api_writers(
+            runs["pipeline"] = {
+                "indexed": stats.indexed,
+                "errors": 0,
+                "wall_s": round(time.perf_counter() - started, 2),
+                "documents_per_s": stats.indexed / stats.wall_seconds,
+                "outside_encoder_share": round(stats.outside_encoder, 4),
+            }
+            alone.append(encoder_alone(engine, texts, len(docs)))
+            runs["api"] = api_writers(
                 bundle, Path(tmp) / "api", docs, args.writers, args.batch, args.threads
             )
-            base = None
+            alone.append(encoder_alone(engine, texts, len(docs)))
             if args.baseline is not None:
-                base = api_writers(
+                runs["api_baseline"] = api_writers(
                     bundle, Path(tmp) / "base", docs, args.writers, args.batch, args.threads,
                     args.baseline.resolve(),
                 )
-            after = encoder_alone(engine, texts, len(docs))
+                runs["api_baseline"]["code"] = str(args.baseline)
+                runs["api_baseline"]["commit"] = _commit(args.baseline)
+                alone.append(encoder_alone(engine, texts, len(docs)))
             enc = engine.encoder
             bundle_info = {"name": enc.name, "variant": enc.variant, "threads": enc.threads}
-    alone = (before["documents_per_s"] + after["documents_per_s"]) / 2
-    bulk = stats.indexed / stats.wall_seconds
+    for i, run in enumerate(runs.values()):
+        around = (alone[i]["documents_per_s"] + alone[i + 1]["documents_per_s"]) / 2
+        run["encoder_alone_docs_per_s"] = round(around, 2)
+        run["over_encoder_alone"] = round(run["documents_per_s"] / around, 3)
+        run["documents_per_s"] = round(run["documents_per_s"], 2)
+    pipe = runs["pipeline"]["over_encoder_alone"]
     out = {
         "corpus": source,
         "seed": args.seed,
         "bundle": bundle_info,
         "documents": len(docs),
         "passages": len(texts),
-        "encoder_alone_docs_per_s_before": round(before["documents_per_s"], 2),
-        "encoder_alone_docs_per_s_after": round(after["documents_per_s"], 2),
-        "pipeline_docs_per_s": round(bulk, 2),
-        "pipeline_wall_s": round(stats.wall_seconds, 2),
-        "pipeline_outside_encoder_share": round(stats.outside_encoder, 4),
-        "api_writers": args.writers,
-        "api_batch": args.batch,
-        "api_docs_per_s": round(api["documents_per_s"], 2),
-        "api_wall_s": api["wall_s"],
-        "api_indexed": api["indexed"],
-        "api_errors": api["errors"],
-        "baseline": None if base is None else {
-            "code": str(args.baseline),
-            "commit": _commit(args.baseline),
-            "api_docs_per_s": round(base["documents_per_s"], 2),
-            "api_wall_s": base["wall_s"],
-            "api_indexed": base["indexed"],
-            "api_errors": base["errors"],
-            "api_over_pipeline": round(base["documents_per_s"] / bulk, 3),
-        },
-        "pipeline_over_encoder_alone": round(bulk / alone, 3),
-        "api_over_pipeline": round(api["documents_per_s"] / bulk, 3),
+        "writers": args.writers,
+        "batch": args.batch,
+        "unit_passages": args.unit_passages,
+        "encoder_alone_docs_per_s": [round(a["documents_per_s"], 2) for a in alone],
+        "runs": runs,
+        # each run against the encoder alone around it; API against the pipeline so
+        "pipeline_over_encoder_alone": pipe,
+        "api_over_pipeline": round(runs["api"]["over_encoder_alone"] / pipe, 3),
+        "api_baseline_over_pipeline": (
+            round(runs["api_baseline"]["over_encoder_alone"] / pipe, 3)
+            if "api_baseline" in runs else None
+        ),
         "chunk_langid_cpu_ms_per_doc": round(chunk_cpu / len(docs) * 1000, 3),
         # chunking + detection CPU against the encoder's time for the same documents
-        "chunk_langid_share_of_encoder": round(chunk_cpu / before["seconds"], 4),
+        "chunk_langid_share_of_encoder": round(chunk_cpu / alone[0]["seconds"], 4),
         "load_at_start": float(info["load average (1 min) now"]),
         "machine": info,
     }
-    rows = [[k, v] for k, v in out.items() if not isinstance(v, dict)]
-    print_table("indexing: encoder alone / bulk pipeline / API writers", ["measure", "value"], rows)
+    print(json.dumps(out, indent=1, ensure_ascii=False), file=sys.stderr)
     if not args.no_write:
         argv = sys.argv[1:] if argv is None else argv
         path = write_result(args.out, out, command=["python", "-m", "bench.api_writes", *argv])
