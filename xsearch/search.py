@@ -223,7 +223,8 @@ class Searcher:
             pool = fetch if one_language else min(max(fetch, _FAIR_POOL), _MAX_FETCH)
             centred = Ranking(balance="centered", mode=rank.mode, group=rank.group)
             pts, exhausted = self._candidates(req, query, vector, qlang, centred, pool)
-            return take_turns(group_by_document(pts)), exhausted
+            docs = group_by_document(pts)
+            return take_turns(docs, self.settings.fair_turn_penalty), exhausted
         using = CENTERED if rank.balance == "centered" else DENSE
         flt = self._filter(req)
         if rank.mode == "hybrid":
@@ -240,10 +241,12 @@ class Searcher:
         The share of the searched passages written in the query's language: 1 in
         a one-language collection, 0 when searching other languages only (words
         of one language rarely match another's), 1/n in a balanced mix. An
-        undetermined query language (names, numbers, codes) gets full weight.
+        undetermined query language gets none: its words may be any language's (a
+        short Spanish query detected ``und`` matched the French "un"), and without
+        a language there is no share to weigh them by.
         """
         if qlang == "und":
-            return 1.0
+            return 0.0
         counts = self._language_counts(req)
         total = sum(counts.values())
         return counts.get(qlang, 0) / total if total else 0.0
@@ -275,10 +278,12 @@ class Searcher:
         sparse = query_vector(query)
         if not sparse[0]:
             return None
-        peek = self.store.query_lexical(req.collection, sparse, k=_LEXICAL_PEEK, flt=flt)
-        margin = lexical_margin([p.score for p in group_by_document(peek)])
+        peek = group_by_document(
+            self.store.query_lexical(req.collection, sparse, k=_LEXICAL_PEEK, flt=flt)
+        )
+        margin = lexical_margin([p.score for p in peek])
         weight = share * self.settings.hybrid_lexical_weight * margin
-        if weight <= 0:
+        if weight <= 0 or not self._dense_agrees(req, vector, using, flt, peek[0]):
             return None
         return self.store.query_hybrid(
             req.collection,
@@ -291,6 +296,29 @@ class Searcher:
             weights=(1.0, weight),
             rrf_k=self.settings.hybrid_rrf_k,
         )
+
+    def _dense_agrees(
+        self,
+        req: SearchRequest,
+        vector: np.ndarray,
+        using: str,
+        flt: SearchFilter | None,
+        best: ScoredPoint,
+    ) -> bool:
+        """Whether the lexical list's best document is among the dense top ``hybrid_agree_k``.
+
+        Words only match the query's own language: when the answer is in another
+        language (one language full of unrelated documents, the answer translated
+        elsewhere), the best lexical match is a distractor the dense ranking put
+        far down, and a lexical vote would pull it up. A lexical hit the dense
+        ranking also finds plausible is a rare name or number that confirms it.
+        """
+        k = self.settings.hybrid_agree_k
+        if k <= 0:
+            return True
+        dense = self.store.query(req.collection, vector, using=using, k=k * _OVERFETCH, flt=flt)
+        top = {p.payload.get("doc_id") for p in group_by_document(dense)[:k]}
+        return best.payload.get("doc_id") in top
 
     def _interleaved(
         self, req: SearchRequest, query: str, vector: np.ndarray, qlang: str, rank: Ranking,
@@ -345,18 +373,37 @@ class Searcher:
         return [[docs[i] for i in g] for g in group(vectors, langs)]
 
 
-def take_turns(docs: Sequence[ScoredPoint]) -> list[ScoredPoint]:
-    """Languages take turns: the best of every language present, then the second
-    best of each, ...; a round in the order of the ranking it came from.
+def take_turns(docs: Sequence[ScoredPoint], penalty: float | None = None) -> list[ScoredPoint]:
+    """Languages take turns inside one ranking (``balance=fair``).
 
-    Applied to a centred ranking (``balance=fair``): a language enters only
-    with candidates that made the pool, so one with nothing close to the query
-    is not forced onto the first page (as strict ``interleave`` does), while the
-    languages that compete share the top evenly.
+    ``penalty=None``: strict turns, the best of every language present, then the
+    second best of each, ...; a round in the order of the ranking it came from.
+
+    ``penalty=p``: soft turns. A document's key is its score minus ``p`` spreads
+    (the standard deviation of the candidates' scores, so the margin is
+    calibrated per query) for each better document of its own language. The
+    second hit of a language must beat the best of another by ``p`` spreads: on
+    a parallel corpus, where every language holds an answer close to the top,
+    the languages share the top; a language whose best candidate is far below
+    (nothing relevant: a disjoint corpus) is not promoted over a second good hit
+    of the language that has the answer.
+
+    Applied to a centred ranking: a language enters only with candidates that
+    made the pool.
     """
     by_lang: dict[str, list[tuple[int, ScoredPoint]]] = {}
     for pos, p in enumerate(docs):
         by_lang.setdefault(str(p.payload.get("lang") or "und"), []).append((pos, p))
+    if penalty is not None:
+        if len(docs) < 2:
+            return list(docs)
+        spread = float(np.std([p.score for p in docs])) or 1.0
+        keyed = [
+            (p.score - penalty * spread * r, pos, p)
+            for v in by_lang.values()
+            for r, (pos, p) in enumerate(v)
+        ]
+        return [p for _, _, p in sorted(keyed, key=lambda t: (-t[0], t[1]))]
     out: list[ScoredPoint] = []
     for r in range(max((len(v) for v in by_lang.values()), default=0)):
         turn = sorted((v[r] for v in by_lang.values() if r < len(v)), key=lambda t: t[0])

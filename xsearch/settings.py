@@ -86,6 +86,20 @@ class Settings(BaseSettings):
         "(scaled by that margin and by the query language's share of the searched passages)",
     )
     group_translations: bool = Field(False, description="one hit per text with its translations")
+    # issue 11: the default must hold on parallel, disjoint and skewed corpora
+    fair_turn_penalty: float = Field(
+        1.0,
+        ge=0,
+        description="balance=fair: each earlier hit of the same language costs this many "
+        "spreads (standard deviations of the query's candidate scores); 0 = centred order, "
+        "large = strict turns",
+    )
+    hybrid_agree_k: int = Field(
+        20,
+        ge=0,
+        description="hybrid: the lexical list votes only when its best document is among the "
+        "dense top this-many (0 = always)",
+    )
 
     # --- API -------------------------------------------------------------------
     host: str = "127.0.0.1"
