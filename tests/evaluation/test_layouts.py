@@ -125,7 +125,8 @@ def test_pool_is_built_from_bitext_sharing_one_language(tmp_path: Path) -> None:
     distractors = {d.text for d in pool.docs if d.lang == "en"}
     assert not distractors & set(pool.queries)  # a query never meets itself
     by_id = {d.id: d for d in pool.docs}
-    assert all(by_id[a].lang == lang for a, lang in zip(pool.answers, pool.answer_langs, strict=True))
+    pairs = zip(pool.answers, pool.answer_langs, strict=True)
+    assert all(by_id[a].lang == lang for a, lang in pairs)
     with pytest.raises(InputError, match="sharing exactly one language"):
         P.build_pool(sets[:1])
 
