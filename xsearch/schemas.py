@@ -63,7 +63,14 @@ class SearchHit(BaseModel):
     title: str | None = None
     url: str | None = None
     lang: str
-    score: float
+    score: float = Field(
+        ...,
+        description="the ranking's score (README 'What a score means'): cosine for "
+        "balance=none/interleave with mode=dense; cosine minus the language's offset, times its "
+        "scale, for centered/fair (comparable across languages, one query); weighted RRF "
+        "(rank-based, ~0.1-0.6) when a hybrid lexical vote applied. interleave/fair pages are "
+        "not sorted by it.",
+    )
     snippet: Snippet
     cross_language: bool = Field(..., description="document language differs from the query's")
     metadata: dict[str, MetaValue] = Field(default_factory=dict)

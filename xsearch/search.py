@@ -275,7 +275,7 @@ class Searcher:
 
         if share <= 0 or self.settings.hybrid_lexical_weight <= 0:
             return None
-        sparse = query_vector(query)
+        sparse = query_vector(query, self._stop_words())
         if not sparse[0]:
             return None
         peek = group_by_document(
@@ -296,6 +296,13 @@ class Searcher:
             weights=(1.0, weight),
             rrf_k=self.settings.hybrid_rrf_k,
         )
+
+    def _stop_words(self) -> frozenset[str]:
+        """The bundle's stop words (its tokenizer's most frequent words, any language)."""
+        from xsearch.ranking.lexical import frequent_words
+
+        bundle = getattr(self.encoder, "bundle_dir", None)
+        return frequent_words(bundle / "tokenizer.json") if bundle is not None else frozenset()
 
     def _dense_agrees(
         self,

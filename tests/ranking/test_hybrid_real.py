@@ -94,3 +94,20 @@ def test_words_every_entry_shares_do_not_reorder_dense(engine) -> None:  # noqa:
     query = "Switch the machine off and call the service line"
     kw = {"query": query, "langs": ["en"], "balance": "none"}
     assert _ids(eng, mode="hybrid", **kw) == _ids(eng, mode="dense", **kw)
+
+
+def test_an_undetermined_query_gets_no_lexical_vote(engine) -> None:  # noqa: ANN001
+    # issue 11: an `und` query used to give the lexical list full weight
+    eng, codes = engine
+    q = f"E-{codes[30]}"
+    dense = _ids(eng, query=q, query_lang="und", mode="dense", balance="none")
+    assert _ids(eng, query=q, query_lang="und", mode="hybrid", balance="none") == dense
+    # the same words with a language do get their vote (the code is found first)
+    assert _ids(eng, query=q, query_lang="de", mode="hybrid", balance="none")[0] == f"e{codes[30]}"
+
+
+def test_stop_words_cast_no_lexical_vote(engine) -> None:  # noqa: ANN001
+    eng, _ = engine
+    q = "die der ist zu"  # German function words only: the bundle's stop list
+    dense = _ids(eng, query=q, query_lang="de", mode="dense", balance="none")
+    assert _ids(eng, query=q, query_lang="de", mode="hybrid", balance="none") == dense

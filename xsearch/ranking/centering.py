@@ -73,6 +73,10 @@ class LanguageMeans:
 
     dimension: int
     langs: dict[str, LanguageStats] = field(default_factory=dict)
+    # What a language's centre is shrunk towards: "languages" = the mean of the
+    # language means (each language counts once), "collection" = the passage mean
+    # (dominated by the biggest language).
+    shrink_to: str = "collection"
 
     # -- persistence ----------------------------------------------------------
     @classmethod
@@ -152,13 +156,17 @@ class LanguageMeans:
         if s.n <= 0 or s.total is None:
             s.centre, s.scale = None, 1.0
             return None
-        live = self._live()
-        n_all = sum(x.n for x in live)
-        mean_all = sum(x.total for x in live) / n_all
+        mean_all = self._target()
         k = self._pseudo_passages(s, mean_all)
         s.centre = ((s.total + k * mean_all) / (s.n + k)).astype(np.float32)
         s.scale = self._spread_scale(s, k)
         return s.centre
+
+    def _target(self) -> np.ndarray:
+        live = self._live()
+        if self.shrink_to == "languages":
+            return sum(x.total / x.n for x in live) / len(live)
+        return sum(x.total for x in live) / sum(x.n for x in live)
 
     def _live(self) -> list[LanguageStats]:
         return [x for x in self.langs.values() if x.n > 0 and x.total is not None]
