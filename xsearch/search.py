@@ -221,35 +221,63 @@ class Searcher:
             # does not depend on the page for the first pages (disjoint pages)
             one_language = req.langs is not None and len(req.langs) == 1  # no turns to take
             pool = fetch if one_language else min(max(fetch, _FAIR_POOL), _MAX_FETCH)
-            centred = Ranking(balance="centered", mode=rank.mode, group=rank.group)
-            pts, exhausted = self._candidates(req, query, vector, qlang, centred, pool)
-            docs = group_by_document(pts)
-            return take_turns(docs, self.settings.fair_turn_penalty), exhausted
-        using = CENTERED if rank.balance == "centered" else DENSE
-        flt = self._filter(req)
+            pts = self.store.query(
+                req.collection, vector, using=CENTERED, k=pool, flt=self._filter(req)
+            )
+            exhausted = len(pts) < pool
+            pts = take_turns(group_by_document(pts), self.settings.fair_turn_penalty)
+        else:
+            using = CENTERED if rank.balance == "centered" else DENSE
+            pts = self.store.query(
+                req.collection, vector, using=using, k=fetch, flt=self._filter(req)
+            )
+            exhausted = len(pts) < fetch
         if rank.mode == "hybrid":
-            share = self._lexical_share(req, qlang)
-            pts = self._fused(req, query, vector, using=using, flt=flt, share=share, k=fetch)
-            if pts is not None:
-                return pts, len(pts) < fetch
-        pts = self.store.query(req.collection, vector, using=using, k=fetch, flt=flt)
-        return pts, len(pts) < fetch
+            pts = self._lexical_rerank(req, query, vector, qlang, pts, len(pts))
+        return pts, exhausted
 
-    def _lexical_share(self, req: SearchRequest, qlang: str) -> float:
-        """How much the query's language can match lexically in what is searched.
+    def _lexical_rerank(
+        self,
+        req: SearchRequest,
+        query: str,
+        vector: np.ndarray,
+        qlang: str,
+        pts: list[ScoredPoint],
+        k: int,
+    ) -> list[ScoredPoint]:
+        """Hybrid: reorder the query-language passages among their own places.
 
-        The share of the searched passages written in the query's language: 1 in
-        a one-language collection, 0 when searching other languages only (words
-        of one language rarely match another's), 1/n in a balanced mix. An
-        undetermined query language gets none: its words may be any language's (a
-        short Spanish query detected ``und`` matched the French "un"), and without
-        a language there is no share to weigh them by.
+        Words can only match documents of the query's language, so the lexical
+        list only ever speaks for them: fused with the dense ranking of that
+        language alone (weighted RRF in Qdrant, as in a one-language collection),
+        it reorders the passages of the query's language inside the places the
+        balanced dense ranking gave them. It cannot push an answer in another
+        language down (a corpus where the query's language is full of unrelated
+        documents and the answer is a translation), and within one language it is
+        exactly the hybrid ranking. Each passage keeps its dense/centred score.
         """
-        if qlang == "und":
-            return 0.0
-        counts = self._language_counts(req)
-        total = sum(counts.values())
-        return counts.get(qlang, 0) / total if total else 0.0
+        from xsearch.store.base import DENSE
+        from xsearch.text.langid import normalize_lang
+
+        if qlang == "und" or not pts:
+            return pts
+        if req.langs and qlang not in {normalize_lang(x) for x in req.langs}:
+            return pts
+        slots = [i for i, p in enumerate(pts) if (p.payload.get("lang") or "und") == qlang]
+        if not slots:
+            return pts
+        fused = self._fused(
+            req, query, vector, using=DENSE, flt=self._filter(req, qlang), share=1.0, k=k
+        )
+        if fused is None:
+            return pts
+        mine = {pts[i].id: pts[i] for i in slots}
+        order = [mine.pop(p.id) for p in fused if p.id in mine]
+        order += [pts[i] for i in slots if pts[i].id in mine]  # not in the fused list
+        out = list(pts)
+        for i, p in zip(slots, order, strict=True):
+            out[i] = p
+        return out
 
     def _fused(
         self,
@@ -283,7 +311,7 @@ class Searcher:
         )
         margin = lexical_margin([p.score for p in peek])
         weight = share * self.settings.hybrid_lexical_weight * margin
-        if weight <= 0 or not self._dense_agrees(req, vector, using, flt, peek[0]):
+        if weight <= 0:
             return None
         return self.store.query_hybrid(
             req.collection,
@@ -303,29 +331,6 @@ class Searcher:
 
         bundle = getattr(self.encoder, "bundle_dir", None)
         return frequent_words(bundle / "tokenizer.json") if bundle is not None else frozenset()
-
-    def _dense_agrees(
-        self,
-        req: SearchRequest,
-        vector: np.ndarray,
-        using: str,
-        flt: SearchFilter | None,
-        best: ScoredPoint,
-    ) -> bool:
-        """Whether the lexical list's best document is among the dense top ``hybrid_agree_k``.
-
-        Words only match the query's own language: when the answer is in another
-        language (one language full of unrelated documents, the answer translated
-        elsewhere), the best lexical match is a distractor the dense ranking put
-        far down, and a lexical vote would pull it up. A lexical hit the dense
-        ranking also finds plausible is a rare name or number that confirms it.
-        """
-        k = self.settings.hybrid_agree_k
-        if k <= 0:
-            return True
-        dense = self.store.query(req.collection, vector, using=using, k=k * _OVERFETCH, flt=flt)
-        top = {p.payload.get("doc_id") for p in group_by_document(dense)[:k]}
-        return best.payload.get("doc_id") in top
 
     def _interleaved(
         self, req: SearchRequest, query: str, vector: np.ndarray, qlang: str, rank: Ranking,

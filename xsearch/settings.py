@@ -94,12 +94,6 @@ class Settings(BaseSettings):
         "spreads (standard deviations of the query's candidate scores); 0 = centred order, "
         "large = strict turns",
     )
-    hybrid_agree_k: int = Field(
-        20,
-        ge=0,
-        description="hybrid: the lexical list votes only when its best document is among the "
-        "dense top this-many (0 = always)",
-    )
 
     # --- API -------------------------------------------------------------------
     host: str = "127.0.0.1"

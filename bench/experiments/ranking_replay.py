@@ -69,8 +69,7 @@ def turns(order: np.ndarray, scores: np.ndarray, langs: np.ndarray, penalty: flo
 
 
 def evaluate(
-    data: Q.QAData, vecs, docs, langs, qv, layout: str, rules: dict, dim: int,
-    shrink_to: str = "collection",
+    data: Q.QAData, vecs, docs, langs, qv, layout: str, rules: dict, dim: int
 ) -> dict[str, dict[str, float]]:
     where = Q.placement(data, layout)
     keep_docs = {Q.doc_id(pid, y) for pid, ys in where.items() for y in ys}
@@ -84,7 +83,7 @@ def evaluate(
     doc_lang = np.empty(len(uniq), dtype=object)
     for d, x in zip(P_docs, P_langs, strict=True):
         doc_lang[index[d]] = x
-    means = LanguageMeans(dim, shrink_to=shrink_to)
+    means = LanguageMeans(dim)
     by_lang: dict[str, list[int]] = defaultdict(list)
     for i, x in enumerate(P_langs):
         by_lang[x].append(i)
@@ -133,7 +132,6 @@ def main() -> None:
     ap.add_argument("--max-paragraphs", type=int, default=120)
     ap.add_argument("--max-questions", type=int, default=100)
     ap.add_argument("--penalties", default="0.5,1,2")
-    ap.add_argument("--shrink", default="collection,languages")
     args = ap.parse_args()
     from xsearch.encoder import Encoder
 
@@ -157,10 +155,7 @@ def main() -> None:
     for p in args.penalties.split(","):
         rules[f"soft-{p}"] = ("centred", float(p))
     for layout in Q.LAYOUTS:
-        res = {}
-        for shrink in args.shrink.split(","):
-            out = evaluate(data, vecs, docs, plangs, qv, layout, rules, enc.dimension, shrink)
-            res.update({f"{k}/{shrink[:4]}": v for k, v in out.items()})
+        res = evaluate(data, vecs, docs, plangs, qv, layout, rules, enc.dimension)
         main = Q.MAIN_METRIC[layout]
         print(f"== {layout} ({main})")
         for name, m in res.items():

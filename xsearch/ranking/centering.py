@@ -45,6 +45,10 @@ MIN_SHRINK = 1.0
 MAX_SHRINK = 256.0
 
 
+def _moved(now: int, then: int) -> bool:
+    return now >= REGROW * then or now * REGROW <= then
+
+
 @dataclass
 class LanguageStats:
     n: int = 0
@@ -52,6 +56,10 @@ class LanguageStats:
     centre: np.ndarray | None = None  # the mean the stored centred vectors use
     centre_n: int = 0
     scale: float = 1.0  # the spread scale the stored centred vectors use
+    # passages of the whole collection when the centre was set: the centre is
+    # shrunk towards the collection mean and scaled by the typical spread, both
+    # of which move when OTHER languages grow
+    all_n: int = 0
 
     @property
     def mean(self) -> np.ndarray | None:
@@ -59,12 +67,12 @@ class LanguageStats:
             return None
         return (self.total / self.n).astype(np.float32)
 
-    def needs_recentre(self) -> bool:
+    def needs_recentre(self, n_all: int) -> bool:
         if self.n == 0:
             return False
-        if self.centre is None or self.centre_n == 0:
+        if self.centre is None or self.centre_n == 0 or self.all_n == 0:
             return True
-        return self.n >= REGROW * self.centre_n or self.n * REGROW <= self.centre_n
+        return _moved(self.n, self.centre_n) or _moved(n_all, self.all_n)
 
 
 @dataclass
@@ -73,10 +81,6 @@ class LanguageMeans:
 
     dimension: int
     langs: dict[str, LanguageStats] = field(default_factory=dict)
-    # What a language's centre is shrunk towards: "languages" = the mean of the
-    # language means (each language counts once), "collection" = the passage mean
-    # (dominated by the biggest language).
-    shrink_to: str = "collection"
 
     # -- persistence ----------------------------------------------------------
     @classmethod
@@ -89,6 +93,7 @@ class LanguageMeans:
                 centre=None if d.get("centre") is None else np.asarray(d["centre"], np.float32),
                 centre_n=int(d.get("centre_n", 0)),
                 scale=float(d.get("scale", 1.0)),  # collections made before scaling: 1
+                all_n=int(d.get("all_n", 0)),  # made before: re-centred on the next write
             )
         return out
 
@@ -106,6 +111,7 @@ class LanguageMeans:
                 "centre": [float(x) for x in s.centre] if s.centre is not None else None,
                 "centre_n": s.centre_n,
                 "scale": s.scale,
+                "all_n": s.all_n,
             }
             for lang, s in self.langs.items()
         }
@@ -133,8 +139,13 @@ class LanguageMeans:
             s.total = np.zeros(self.dimension, np.float64)
 
     def stale(self) -> list[str]:
-        """Languages whose stored centred vectors should be rewritten."""
-        return [lang for lang, s in self.langs.items() if s.needs_recentre()]
+        """Languages whose stored centred vectors should be rewritten: the language
+        grew or shrank by a quarter since its centre was set, or the whole
+        collection did (a small language indexed first, then a big one: its centre
+        was shrunk towards a collection mean that no longer exists). Amortised
+        O(1) rewrites per point either way."""
+        n_all = sum(x.n for x in self._live())
+        return [lang for lang, s in self.langs.items() if s.needs_recentre(n_all)]
 
     def move_centre(self, lang: str) -> np.ndarray | None:
         """Set the language's centre from its current mean (before a rewrite).
@@ -156,17 +167,14 @@ class LanguageMeans:
         if s.n <= 0 or s.total is None:
             s.centre, s.scale = None, 1.0
             return None
-        mean_all = self._target()
+        live = self._live()
+        n_all = sum(x.n for x in live)
+        mean_all = sum(x.total for x in live) / n_all
+        s.all_n = n_all
         k = self._pseudo_passages(s, mean_all)
         s.centre = ((s.total + k * mean_all) / (s.n + k)).astype(np.float32)
         s.scale = self._spread_scale(s, k)
         return s.centre
-
-    def _target(self) -> np.ndarray:
-        live = self._live()
-        if self.shrink_to == "languages":
-            return sum(x.total / x.n for x in live) / len(live)
-        return sum(x.total for x in live) / sum(x.n for x in live)
 
     def _live(self) -> list[LanguageStats]:
         return [x for x in self.langs.values() if x.n > 0 and x.total is not None]
