@@ -173,7 +173,19 @@ class LanguageMeans:
         s.all_n = n_all
         k = self._pseudo_passages(s, mean_all)
         s.centre = ((s.total + k * mean_all) / (s.n + k)).astype(np.float32)
-        s.scale = self._spread_scale(s, k)
+        # Leave-one-out: a passage's own vector is part of its language's mean,
+        # so centring subtracts a share 1/(n + k) of the passage itself (a
+        # language of 2 passages lost over a quarter of each passage's content:
+        # the demo's Hindi cricket article fell below a Spanish football one).
+        # Centring each passage by the centre WITHOUT it, (total - p + k·mean) /
+        # (n - 1 + k), is the same centre with the centred vector scaled by
+        # (n + k)/(n - 1 + k); the spread, measured around a centre that held
+        # the passage too, is too small by the same factor, and its scale
+        # sqrt(typical / spread) already carries the square root of it: the
+        # other square root is what is left. A per-language constant (1 for a big
+        # language): the in-language order stays the dense order.
+        loo = float(np.sqrt((s.n + k) / (s.n - 1 + k)))
+        s.scale = self._spread_scale(s, k) * loo
         return s.centre
 
     def _live(self) -> list[LanguageStats]:
