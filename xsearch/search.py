@@ -271,13 +271,7 @@ class Searcher:
         )
         if fused is None:
             return pts
-        mine = {pts[i].id: pts[i] for i in slots}
-        order = [mine.pop(p.id) for p in fused if p.id in mine]
-        order += [pts[i] for i in slots if pts[i].id in mine]  # not in the fused list
-        out = list(pts)
-        for i, p in zip(slots, order, strict=True):
-            out[i] = p
-        return out
+        return place_in_slots(pts, slots, fused)
 
     def _fused(
         self,
@@ -358,8 +352,8 @@ class Searcher:
                 # fused scores (RRF) do not compare with cosines: its rank r
                 # takes the round position of the dense rank r.
                 fused = self._fused(req, query, vector, using=DENSE, flt=flt, share=1.0, k=per_lang)
-                if fused is not None:
-                    docs = group_by_document(fused)
+                if fused is not None:  # the fused order, each hit keeping its cosine
+                    docs = place_in_slots(docs, list(range(len(docs))), fused)
             lists.append((docs, scores))
         merged: list[ScoredPoint] = []
         for r in range(max((len(d) for d, _ in lists), default=0)):
@@ -420,6 +414,22 @@ def take_turns(docs: Sequence[ScoredPoint], penalty: float | None = None) -> lis
     for r in range(max((len(v) for v in by_lang.values()), default=0)):
         turn = sorted((v[r] for v in by_lang.values() if r < len(v)), key=lambda t: t[0])
         out += [p for _, p in turn]
+    return out
+
+
+def place_in_slots(
+    pts: Sequence[ScoredPoint], slots: Sequence[int], order: Sequence[ScoredPoint]
+) -> list[ScoredPoint]:
+    """``pts`` with the items at ``slots`` reordered by their document's place in
+    ``order`` (documents absent from it after, in their own order); every item
+    keeps its own score."""
+    rank: dict[Any, int] = {}
+    for p in order:
+        rank.setdefault(p.payload.get("doc_id"), len(rank))
+    mine = sorted(slots, key=lambda i: (rank.get(pts[i].payload.get("doc_id"), len(rank)), i))
+    out = list(pts)
+    for i, j in zip(slots, mine, strict=True):
+        out[i] = pts[j]
     return out
 
 

@@ -67,3 +67,13 @@ def test_a_language_far_below_is_not_promoted_one_close_is() -> None:
     assert out[:2] == [0, 2]  # German (close) takes its turn before the second English
     assert out.index(4) > out.index(1)  # French (far) stays below the second English hit
     assert sorted(out) == [0, 1, 2, 3, 4]
+
+
+def test_place_in_slots_reorders_only_the_slots_and_keeps_scores() -> None:
+    from xsearch.search import place_in_slots
+
+    pts = _ranking("edede")  # ids 0..4, English at 0, 2, 4
+    lexical = [pts[4], pts[1], pts[2]]  # English 4 then 2; German 1 is not a slot
+    out = place_in_slots(pts, [0, 2, 4], lexical)
+    assert _ids(out) == [4, 1, 2, 3, 0]  # 0 was not in the lexical list: last slot
+    assert [p.score for p in out] == [pts[i].score for i in (4, 1, 2, 3, 0)]
