@@ -65,11 +65,11 @@ class SearchHit(BaseModel):
     lang: str
     score: float = Field(
         ...,
-        description="the ranking's score (README 'What a score means'): cosine for "
-        "balance=none/interleave with mode=dense; cosine minus the language's offset, times its "
-        "scale, for centered/fair (comparable across languages, one query); weighted RRF "
-        "(rank-based, ~0.1-0.6) when a hybrid lexical vote applied. interleave/fair pages are "
-        "not sorted by it.",
+        description="the score of the balance used (README 'What a score means'): cosine "
+        "for none/interleave; for centered/fair (default) the centred score, (cosine - the "
+        "language's offset) x its scale, comparable across languages within one query. "
+        "mode=hybrid reorders hits, never rescores them; interleave/fair pages are not "
+        "sorted by score.",
     )
     snippet: Snippet
     cross_language: bool = Field(..., description="document language differs from the query's")

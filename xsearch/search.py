@@ -5,15 +5,19 @@ the best passage of each document (its text is the snippet, with its offsets in
 the document) and page over documents, not passages, so that ``offset`` pages
 are disjoint.
 
-Ranking across languages (see ``xsearch/ranking``):
+Ranking across languages (see ``xsearch/ranking``; judged on every corpus shape,
+README "Every corpus shape"):
 - ``balance``: ``none`` (raw cosine), ``centered`` (language-centred vectors:
   the per-language offset of the query's score is removed), ``interleave``
   (one ranking per language, merged round-robin), ``fair`` (languages take
-  turns inside one centred ranking);
-- ``mode``: ``dense`` or ``hybrid`` (dense + BM25-style sparse fused by weighted
-  RRF in Qdrant; the lexical weight grows with how clearly the best lexical
-  document stands out and with the share of the searched passages that are in
-  the query's language, so it cannot pull cross-language results down);
+  soft turns inside one centred ranking: each earlier hit of the same language
+  costs ``fair_turn_penalty`` spreads of the query's candidate scores);
+- ``mode``: ``dense`` or ``hybrid``: the query-language passages of the
+  balanced dense ranking are reordered inside their own places by dense +
+  BM25-style sparse fused by weighted RRF in Qdrant over that language alone
+  (words only match the query's language; other languages' places never move).
+  The lexical weight grows with how clearly the best lexical document stands
+  out; no vote for an ``und`` query nor from the bundle's stop words;
 - ``group_translations``: the same text in several languages is one hit with
   ``also_in``.
 """
@@ -286,8 +290,9 @@ class Searcher:
     ) -> list[ScoredPoint] | None:
         """Dense + lexical fused by weighted RRF in Qdrant; None = rank dense only.
 
-        The lexical list's weight is ``hybrid_lexical_weight`` x the language
-        share x how clearly its best document stands out (``lexical_margin``): a
+        The lexical list's weight is ``hybrid_lexical_weight`` x ``share`` (1: both
+        lists are searched in the query's language only) x how clearly its best
+        document stands out (``lexical_margin``): a
         query whose rare words (a name, a number, a code) match one passage gets
         a strong lexical vote; one whose words match many passages about equally
         (common words, inflected forms) gets almost none, so it cannot pull a

@@ -68,10 +68,11 @@ class Settings(BaseSettings):
     )
     hnsw_ef: int = Field(128, ge=8, description="HNSW search breadth: higher = better recall")
 
-    # --- ranking (issue 7; defaults chosen by `xsearch eval qa`, see README) ---
-    # fair + hybrid: best of every setting on XQuAD's mixed pool (mAP 0.739 vs
-    # dense 0.376, own-language share of the top 10 10.0% vs 67.5%) and on
-    # same-language MRR@10 (0.948 vs 0.924), cross-language MRR unchanged.
+    # --- ranking (issues 7, 11; defaults chosen by `xsearch eval qa --layout all`
+    # and `xsearch eval pool`, see README "Every corpus shape") ---
+    # fair (soft turns) + hybrid (query-language places reordered): within 0.01
+    # of the best fixed setting on the parallel, disjoint and skewed XQuAD shapes
+    # and on the Tatoeba pool, int8 and fp32, and above plain dense on all.
     balance: Literal["none", "centered", "interleave", "fair"] = Field(
         "fair", description="language balance of results"
     )
@@ -83,7 +84,7 @@ class Settings(BaseSettings):
         2.0,
         ge=0,
         description="lexical RRF weight when its top hit stands fully clear of the next "
-        "(scaled by that margin and by the query language's share of the searched passages)",
+        "(scaled by that margin; fused over the query's language only)",
     )
     group_translations: bool = Field(False, description="one hit per text with its translations")
     # issue 11: the default must hold on parallel, disjoint and skewed corpora

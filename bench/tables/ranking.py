@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.tables._source import source_note
 from xsearch.provenance import read_result
 
 VARIANTS = ("int8", "fp32")
@@ -47,11 +48,14 @@ def _rows(root: Path, variant: str) -> tuple[dict[str, dict[str, dict[str, float
     r = qa["results"]
     p = pool["results"]
     where = (
-        f"{variant}: XQuAD {r['n_paragraphs']} paragraphs × {len(r['langs'])} languages, "
-        f"{r['n_questions']} questions per language (commit {qa['provenance']['commit'][:8]}); "
-        f"pool: {p['n_queries']} {p['pivot']} queries, answers in {len(p['langs'])} languages, "
-        f"{p['n_distractors']} {p['pivot']} distractors (commit "
-        f"{pool['provenance']['commit'][:8]})"
+        f"_{variant}: XQuAD {r['n_paragraphs']} of 240 paragraphs × {len(r['langs'])} "
+        f"languages, {r['n_questions']} questions in every language; pool: "
+        f"{p['n_queries']} {p['pivot']} queries, answers in {len(p['langs'])} languages, "
+        f"{p['n_distractors']} {p['pivot']} distractors. Bold: the best on the shape's main "
+        "metric (mAP for parallel, MRR@10 for the others)._\n\n"
+        + source_note(f"docs/eval/ranking_{variant}_qa.json", qa)
+        + "\n\n"
+        + source_note(f"docs/eval/ranking_{variant}_pool.json", pool)
     )
     return rows, where
 
@@ -82,7 +86,7 @@ def render(root: Path, variant: str) -> str:
         cells.append(_fmt("mrr_10", same))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"_{where}; bold: the best on the shape's main metric._")
+    lines.append(where)
     return "\n".join(lines)
 
 

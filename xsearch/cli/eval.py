@@ -295,12 +295,17 @@ def qa(
             )
         finally:
             encoder.save()
+    _write(output, qa_to_dict(report))  # first: a plotting problem must not lose the run
     if plot is not None:
-        if any(len(s.matrix) == len(report.langs) for s in report.settings):
+        n = len(report.langs)
+        full = any(
+            len(s.matrix) == n and all(len(row) == n for row in s.matrix.values())
+            for s in report.settings
+        )
+        if full:
             plot_qa_matrix(report, plot)
         else:
             plot_layouts(report.settings, list(report.layouts), plot, report.variant)
-    _write(output, qa_to_dict(report))
     if as_json:
         print_json(qa_to_dict(report))
     else:
@@ -366,9 +371,9 @@ def pool(
         "layouts.pool": "mrr_10 (main), recall_1, recall_10, map (= MRR: one relevant); "
         "same_share = share of the top 10 in the queries' (and distractors') language"
     }
+    _write(output, out)
     if plot is not None:
         plot_layouts(report.settings, ["pool"], plot, report.variant)
-    _write(output, out)
     if as_json:
         print_json(out)
     else:

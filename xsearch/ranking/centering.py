@@ -26,8 +26,10 @@ and count, updated as documents are added and removed). The vectors already
 stored were centred with an older centre; all points of a language must share
 one centre, so new points use the language's *current centre* ``c_L`` (not the
 live mean) and the centre is moved — every ``centered`` vector of that language
-rewritten, from the raw vectors, no re-encoding — when the language has grown or
-shrunk by a quarter since (amortised O(1) rewrites per point).
+rewritten, from the raw vectors, no re-encoding — when the language, or the
+whole collection, has grown or shrunk by a quarter since (amortised O(1)
+rewrites per point): the centre is shrunk towards the collection mean and scaled
+by the typical spread, which move when other languages grow.
 """
 
 from __future__ import annotations
