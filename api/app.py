@@ -9,19 +9,18 @@ before the server binds its port.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 import xsearch
+from api.cors import JsonCORSMiddleware
 from api.deps import ApiState
 from api.errors import install_error_handlers, responses
 from api.limits import BodySizeLimitMiddleware
@@ -74,7 +73,7 @@ def _lifespan(
                 on_batch=on_batch,
             )
             await batcher.start()
-            state.write_lock = asyncio.Lock()  # bound to this server's event loop
+            state.write_locks = {}  # locks are bound to this server's event loop: fresh ones
             state.engine, state.searcher, state.batcher = engine, searcher, batcher
             _log_start(state)
             yield
@@ -118,7 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off unless configured
         app.add_middleware(
-            CORSMiddleware,
+            JsonCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Content-Type", "Authorization", "X-API-Key"],

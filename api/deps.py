@@ -18,15 +18,16 @@ from api.microbatch import MicroBatcher
 from api.security import KEY_HEADER, KeyRing
 from xsearch.errors import NotReady
 from xsearch.settings import Settings
+from xsearch.validation import COLLECTION_NAME_PATTERN, check_json
 
 if TYPE_CHECKING:
     from xsearch.indexing import IndexingService
     from xsearch.runtime import Engine
     from xsearch.search import Searcher
 
-# Mirrors xsearch.store.base.validate_name (a test keeps the two equal): a bad
-# name is refused by validation before it reaches the store.
-COLLECTION_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# The store's own pattern (xsearch.validation): a bad name is refused by
+# validation before it reaches the store.
+COLLECTION_PATTERN = COLLECTION_NAME_PATTERN
 
 
 @dataclass
@@ -38,10 +39,19 @@ class ApiState:
     searcher: Searcher | None = None
     batcher: MicroBatcher | None = None
     indexer: IndexingService | None = None
-    # Writes are serialised: indexing decides "new / changed / unchanged" from
-    # the stored state, and two concurrent batches touching the same document
-    # (or creating the same collection) must not interleave.
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Writes to ONE collection are serialised: indexing decides "new / changed /
+    # unchanged" from the stored state, and two concurrent batches touching the
+    # same document must not interleave. Other collections proceed (issue 12: one
+    # large document held every writer behind a single global lock).
+    write_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def write_lock(self, collection: str) -> asyncio.Lock:
+        """The lock of one collection (created on first use; the event loop is
+        single-threaded, so get-or-create cannot race)."""
+        lock = self.write_locks.get(collection)
+        if lock is None:
+            lock = self.write_locks[collection] = asyncio.Lock()
+        return lock
 
     def ready_engine(self) -> Engine:
         if self.engine is None:
@@ -91,3 +101,23 @@ async def require_write(state: StateDep, key: KeyHeader, bearer: Bearer) -> None
 
 ReadAccess = Depends(require_read)
 WriteAccess = Depends(require_write)
+
+
+async def check_body(request: Request) -> None:
+    """The whole JSON body, checked before the route's model sees any of it.
+
+    Lone surrogates, NaN/Infinity and integers beyond 64 bits are valid to
+    Python's json but poison later stages (the tokenizer, hashing, the store):
+    one of them anywhere is a 422 naming its path, before anything is queued
+    or written. FastAPI has already parsed the body; ``request.json()`` returns
+    that parse (cached), it does not parse again.
+    """
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON (or no body): the route's own validation answers
+        return
+    check_json(body)
+
+
+# After the access check (listed after it), so a client without a key learns nothing.
+CheckedBody = Depends(check_body)

@@ -82,6 +82,11 @@ class ApiClient:
         self._raise_for(resp)
         return int(resp.json().get("deleted_passages", 0))
 
+    def list_collections(self) -> list[str]:
+        resp = self._request("GET", "/collections")
+        self._raise_for(resp)
+        return [str(c["name"]) for c in resp.json()["collections"]]
+
     def collection_info(self, collection: str) -> dict[str, Any]:
         resp = self._request("GET", f"/collections/{_seg(collection)}")
         self._raise_for(resp)

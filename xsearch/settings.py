@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-Variant = Literal["auto", "fp32", "int8", "fp16"]
+Variant = Literal["auto", "fp32", "int8", "fp16", "q4"]
 
 
 def _split_csv(value: object) -> object:
@@ -44,9 +44,10 @@ class Settings(BaseSettings):
     # Off by default: the server encodes while its event loop, searches and
     # language detection run on the same cores, and the indexer overlaps
     # chunking and store writes with encoding; spinning threads steal those
-    # cores (measured by bench.api_load: server CPU per request at 32 concurrent
-    # queries 16.6 ms spinning vs 9.0 ms not). Spinning only pays for an encoder
-    # that has the machine to itself (bench.encoder).
+    # cores (server CPU per request under concurrent queries: compare
+    # `python -m bench.api_load` with and without `--server-env
+    # XSEARCH_ENCODER_SPIN=true`). Spinning only pays for an encoder that has
+    # the machine to itself (bench.encoder).
     encoder_spin: bool = Field(
         False,
         description="onnxruntime threads spin between ops: faster on idle cores, "
@@ -113,6 +114,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = 20 * 1024 * 1024
     microbatch_wait_ms: float = Field(2.0, ge=0, description="wait to gather concurrent queries")
     microbatch_max: int = Field(32, ge=1, description="queries encoded together at most")
+
+    # --- writes (issue 12) -----------------------------------------------------
+    # 2,000 passages of ~512 tokens is a ~4 MB document: far above a normal one,
+    # and what a single write may cost before it is refused (a 10 MB one took
+    # ~23 minutes on 2 cores).
+    max_passages_per_doc: int = Field(
+        2000, ge=1, description="a document that yields more passages is refused (413)"
+    )
+    write_deadline_s: float = Field(
+        600.0,
+        gt=0,
+        description="an API write not written by then is abandoned, nothing of it stored (503)",
+    )
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

