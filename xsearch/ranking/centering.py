@@ -1,4 +1,4 @@
-"""Language centering: remove the part of a vector that says which language it is.
+"""Language centring: remove the part of a vector that says which language it is.
 
 Multilingual encoders put every language in one space, but each language also
 sits around its own mean vector; a query scores higher against everything in its
