@@ -6,11 +6,14 @@ library validates the same limits the API documents.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MetaValue = str | int | float | bool
+from xsearch.documents import MetaValue
+
+__all__ = ["MetaValue"]  # re-exported: requests and documents share one definition
+
 Balance = Literal["none", "centered", "interleave", "fair"]
 Mode = Literal["dense", "hybrid"]
 
@@ -124,3 +127,72 @@ class IndexResponse(BaseModel):
     indexed: int
     unchanged: int
     rejected: int
+
+
+class StoredPassage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    passage: int
+    lang: str
+    start: int
+    end: int
+    text: str
+
+
+class StoredDocument(BaseModel):
+    """A stored document rebuilt from its passages."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str | None = None
+    url: str | None = None
+    lang: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    n_passages: int = 0
+    complete: bool = Field(True, description="false when some passages are missing")
+    text: str = ""
+    passages: list[StoredPassage] = Field(default_factory=list)
+
+
+class DeleteResponse(BaseModel):
+    collection: str
+    id: str
+    deleted_passages: int
+
+
+class CollectionSummary(BaseModel):
+    name: str
+    bundle: str | None = Field(None, description="model bundle the collection was built with")
+    compatible: bool = Field(..., description="searchable with the bundle this server loaded")
+
+
+class CollectionList(BaseModel):
+    collections: list[CollectionSummary]
+
+
+class CollectionInfo(BaseModel):
+    name: str
+    points: int = Field(..., description="passages stored")
+    documents: int
+    languages: dict[str, int] = Field(..., description="passages per language")
+    dimension: int
+    fingerprint: str
+    bundle: str
+    disk_bytes: int | None = None
+    indexed: bool = Field(..., description="the vector index (HNSW) is built")
+    compatible: bool = Field(..., description="searchable with the bundle this server loaded")
+
+
+Kind = Literal["query", "passage"]
+
+
+class EncodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    texts: list[str] = Field(..., description="texts to encode")
+    kind: Kind = Field("passage", description="query or passage: the bundle's prompt for it")
+
+
+class EncodeResponse(BaseModel):
+    bundle: str
+    dimension: int
+    kind: Kind
+    vectors: list[list[float]] = Field(..., description="unit vectors, one per text, in order")

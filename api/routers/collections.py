@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ApiState, CollectionName, ReadAccess, StateDep
 from api.errors import responses
 from xsearch.errors import XSearchError
+from xsearch.schemas import CollectionInfo, CollectionList, CollectionSummary
 
 router = APIRouter(prefix="/collections", tags=["collections"], dependencies=[ReadAccess])
-
-
-class CollectionSummary(BaseModel):
-    name: str
-    bundle: str | None = Field(None, description="model bundle the collection was built with")
-    compatible: bool = Field(..., description="searchable with the bundle this server loaded")
-
-
-class CollectionList(BaseModel):
-    collections: list[CollectionSummary]
-
-
-class CollectionInfo(BaseModel):
-    name: str
-    points: int = Field(..., description="passages stored")
-    documents: int
-    languages: dict[str, int] = Field(..., description="passages per language")
-    dimension: int
-    fingerprint: str
-    bundle: str
-    disk_bytes: int | None = None
-    indexed: bool = Field(..., description="the vector index (HNSW) is built")
-    compatible: bool = Field(..., description="searchable with the bundle this server loaded")
 
 
 def _summaries(state: ApiState) -> list[CollectionSummary]:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 
@@ -25,12 +25,12 @@ from xsearch.encoder.bundle_io import (
 )
 from xsearch.encoder.session import open_session, resolve_threads
 from xsearch.errors import BundleCorrupt, InputError
+from xsearch.schemas import Kind
 from xsearch.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["query", "passage"]
-KINDS: tuple[str, ...] = ("query", "passage")
+KINDS: tuple[str, ...] = get_args(Kind)
 OUTPUT = "sentence_embedding"
 # Texts tokenised and sorted together. Bounds the memory held in tokenizer
 # encodings on huge inputs; 4096 is wide enough that sorting inside a window
