@@ -79,7 +79,7 @@ def _lifespan(
             _log_start(state)
             yield
         finally:
-            state.engine = state.searcher = state.batcher = state.indexer = None
+            state.engine = state.searcher = state.batcher = None
             if batcher is not None:
                 await batcher.stop()
             if given is None:  # a caller's engine is the caller's to close

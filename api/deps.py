@@ -20,7 +20,6 @@ from xsearch.errors import NotReady
 from xsearch.settings import Settings
 
 if TYPE_CHECKING:
-    from xsearch.indexing import IndexingService
     from xsearch.runtime import Engine
     from xsearch.search import Searcher
 
@@ -37,7 +36,6 @@ class ApiState:
     engine: Engine | None = None
     searcher: Searcher | None = None
     batcher: MicroBatcher | None = None
-    indexer: IndexingService | None = None
     # Writes are serialised: indexing decides "new / changed / unchanged" from
     # the stored state, and two concurrent batches touching the same document
     # (or creating the same collection) must not interleave.

@@ -12,6 +12,7 @@ from api.errors import responses
 from api.limits import check_batch
 from xsearch.documents import Document
 from xsearch.errors import DocumentNotFound, InputError
+from xsearch.indexing import IndexingService
 from xsearch.schemas import (
     DeleteResponse,
     DocResult,
@@ -95,11 +96,8 @@ async def delete_document(
     return DeleteResponse(collection=collection, id=doc_id, deleted_passages=removed)
 
 
-def _indexer(state: ApiState) -> Any:
-    engine = state.ready_engine()
-    if state.indexer is None:
-        state.indexer = engine.indexer
-    return state.indexer
+def _indexer(state: ApiState) -> IndexingService:
+    return state.ready_engine().indexer  # built once per engine
 
 
 def _missing(collection: str, doc_id: str) -> DocumentNotFound:
