@@ -128,6 +128,20 @@ class Engine:
                 self._indexer = IndexingService(self.encoder, self.store, self.settings)
             return self._indexer
 
+    def bundle_fingerprint(self) -> str | None:
+        """The fingerprint of this engine's bundle, from its manifest (no model is
+        loaded for it); None when there is no bundle (nothing is compatible then)."""
+        if self._encoder is not None:
+            return self._encoder.fingerprint
+        from xsearch.encoder.bundle_io import load_manifest, resolve_bundle_dir
+        from xsearch.errors import BundleError
+
+        try:
+            manifest = load_manifest(resolve_bundle_dir(self.bundle, self.settings))
+        except BundleError:
+            return None
+        return str(manifest.get("fingerprint"))
+
     # --- the library surface (same methods on xsearch.Client) -----------------------------
     def add(
         self, documents: Iterable[DocumentLike], *, collection: str | None = None
@@ -176,21 +190,21 @@ class Engine:
             return self.indexer.delete_documents(name, id_list(ids))
 
     def stats(self, collection: str | None = None) -> CollectionInfo:
-        """Size, languages and bundle of a collection."""
+        """Size, languages and bundle of a collection (reads the store only)."""
         s = self.store.stats(collection or self.collection)
         # s.meta is left out on purpose: it may hold large per-language vectors.
         return CollectionInfo(
             name=s.name, points=s.points, documents=s.documents, languages=s.languages,
             dimension=s.dimension, fingerprint=s.fingerprint, bundle=s.bundle,
             disk_bytes=s.disk_bytes, indexed=s.indexed,
-            compatible=s.fingerprint == self.encoder.fingerprint,
+            compatible=s.fingerprint == self.bundle_fingerprint(),
         )
 
     def collections(self) -> list[CollectionSummary]:
         """Every collection, with the bundle it was built with."""
         from xsearch.errors import XSearchError
 
-        store, fingerprint = self.store, self.encoder.fingerprint
+        store, fingerprint = self.store, self.bundle_fingerprint()
         out = []
         for name in store.list_collections():
             try:

@@ -25,6 +25,7 @@ app = typer.Typer(
 _COMMAND_MODULES = [
     "xsearch.cli.model",
     "xsearch.cli.encode",
+    "xsearch.cli.search",
     "xsearch.cli.store",
     "xsearch.cli.eval",
     "xsearch.cli.demo",
