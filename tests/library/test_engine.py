@@ -115,3 +115,14 @@ def test_async_client_offers_the_same_methods(server_url: str) -> None:
     assert removed >= 1 and info.documents == len(docs) - 1  # type: ignore[attr-defined,operator]
     assert "async-lib" in names  # type: ignore[operator]
     assert isinstance(missing, CollectionNotFound)
+
+
+def test_stored_payload_has_exactly_the_payload_typeddict_keys(library_engine: Engine) -> None:
+    from typing import get_type_hints
+
+    from xsearch.documents import point_id
+    from xsearch.store.payload import Payload
+
+    library_engine.add([{"id": "p1", "text": "Ein Satz.", "title": "T"}], collection="payload")
+    (point,) = library_engine.store.retrieve("payload", [point_id("p1", 0)])
+    assert set(point.payload) == set(get_type_hints(Payload))
