@@ -41,7 +41,7 @@ class SearchRequest(BaseModel):
     )
     min_score: float | None = Field(None, description="drop hits scoring below this")
     query_lang: str | None = Field(None, description="language of the query, if known")
-    # Ranking options (issue 7); None = the collection's/engine's default.
+    # Ranking options; None = the engine's default (Settings.balance, search_mode, ...).
     balance: Balance | None = None
     mode: Mode | None = None
     group_translations: bool | None = None

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from xsearch.schemas import Balance, Mode
+
 Variant = Literal["auto", "fp32", "int8", "fp16"]
 
 
@@ -68,14 +70,14 @@ class Settings(BaseSettings):
     )
     hnsw_ef: int = Field(128, ge=8, description="HNSW search breadth: higher = better recall")
 
-    # --- ranking (issue 7; defaults chosen by `xsearch eval qa`, see README) ---
+    # --- ranking (defaults chosen by `xsearch eval qa`, see README) ---
     # fair + hybrid: best of every setting on XQuAD's mixed pool (mAP 0.739 vs
     # dense 0.376, own-language share of the top 10 10.0% vs 67.5%) and on
     # same-language MRR@10 (0.948 vs 0.924), cross-language MRR unchanged.
-    balance: Literal["none", "centered", "interleave", "fair"] = Field(
+    balance: Balance = Field(
         "fair", description="language balance of results"
     )
-    search_mode: Literal["dense", "hybrid"] = Field("hybrid", description="dense or dense+lexical")
+    search_mode: Mode = Field("hybrid", description="dense or dense+lexical")
     hybrid_rrf_k: int = Field(
         5, ge=1, description="RRF constant of hybrid fusion: lower = top ranks count more"
     )

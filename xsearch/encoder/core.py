@@ -46,10 +46,6 @@ class EncodeStats:
     seconds: float
     padded_tokens: int = 0  # tokens computed including padding
 
-    @property
-    def texts_per_second(self) -> float:
-        return self.texts / self.seconds if self.seconds > 0 else 0.0
-
 
 class Encoder:
     """Encode texts into float32 unit vectors with a model bundle.
@@ -84,7 +80,7 @@ class Encoder:
         self.threads = threads
         self.batch_tokens = settings.batch_tokens
         self.max_batch_size = settings.max_batch_size
-        # Measured (see bench/encoder.py and the H2 report): rounding widths up
+        # Measured with bench/encoder.py when batching was written: rounding widths up
         # to a multiple of 8 only added padding (-25% texts/s on short
         # sentences); cutting a batch where a text would fill < 80% of its
         # width removes most of the padding of a long-tailed length mix.
