@@ -168,8 +168,9 @@ class _Calls:
         def parse(resp: httpx.Response) -> np.ndarray:
             import numpy as np
 
-            vectors = EncodeResponse.model_validate(resp.json()).vectors
-            return np.asarray(vectors, dtype=np.float32)
+            body = EncodeResponse.model_validate(resp.json())
+            # reshape: no texts is an empty [0, dimension] array, as the Engine returns
+            return np.asarray(body.vectors, dtype=np.float32).reshape(-1, body.dimension)
 
         return Call("POST", "/encode", parse, json={"texts": texts, "kind": kind})
 
@@ -194,9 +195,15 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return {"X-API-Key": api_key} if api_key else {}
 
 
-def _split(payloads: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    half = len(payloads) // 2
-    return payloads[:half], payloads[half:]
+def _split(items: list[T]) -> tuple[list[T], list[T]]:
+    half = len(items) // 2
+    return items[:half], items[half:]
+
+
+def _stacked(parts: list[np.ndarray]) -> np.ndarray:
+    import numpy as np
+
+    return np.concatenate(parts)
 
 
 def _merged(collection: str, parts: Sequence[IndexResponse]) -> IndexResponse:
@@ -222,8 +229,8 @@ class Client:
     """The Engine's methods on a running ``xsearch serve`` (``url``), synchronously.
 
     A batch the server finds too large (413) is split in two and sent again,
-    so ``add`` takes any number of documents, as ``Engine.add`` does; a single
-    document too large for the server is reported ``rejected``.
+    so ``add`` and ``encode`` take any number of items, as the Engine's do; a
+    single document too large for the server is reported ``rejected``.
     """
 
     def __init__(
@@ -299,8 +306,16 @@ class Client:
 
     def encode(self, texts: str | Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
         if isinstance(texts, str):
-            return self._do(self._calls.encode([texts], kind))[0]
-        return self._do(self._calls.encode(list(texts), kind))
+            return self._encode([texts], kind)[0]
+        return self._encode(list(texts), kind)
+
+    def _encode(self, texts: list[str], kind: Kind) -> np.ndarray:
+        call = self._calls.encode(texts, kind)
+        resp = self._send(call)
+        if resp.status_code == 413 and len(texts) > 1:  # above the server's limit: halves
+            first, second = _split(texts)
+            return _stacked([self._encode(first, kind), self._encode(second, kind)])
+        return _answer(call, resp)
 
     def close(self) -> None:
         self._http.close()
@@ -390,8 +405,16 @@ class AsyncClient:
 
     async def encode(self, texts: str | Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
         if isinstance(texts, str):
-            return (await self._do(self._calls.encode([texts], kind)))[0]
-        return await self._do(self._calls.encode(list(texts), kind))
+            return (await self._encode([texts], kind))[0]
+        return await self._encode(list(texts), kind)
+
+    async def _encode(self, texts: list[str], kind: Kind) -> np.ndarray:
+        call = self._calls.encode(texts, kind)
+        resp = await self._send(call)
+        if resp.status_code == 413 and len(texts) > 1:
+            first, second = _split(texts)
+            return _stacked([await self._encode(first, kind), await self._encode(second, kind)])
+        return _answer(call, resp)
 
     async def close(self) -> None:
         await self._http.aclose()

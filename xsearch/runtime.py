@@ -60,7 +60,7 @@ class Engine:
 
     def __init__(
         self,
-        home: str | Path | None = None,
+        home: str | Path | Settings | None = None,
         *,
         collection: str = DEFAULT_COLLECTION,
         bundle: str | None = None,
@@ -69,6 +69,8 @@ class Engine:
         encoder: Encoder | None = None,
         store: Store | None = None,
     ) -> None:
+        if isinstance(home, Settings):  # Engine(settings), the form older code uses
+            settings, home = home, None
         settings = settings or get_settings()
         if home is not None:
             settings = settings.model_copy(update={"home": Path(home).expanduser()})

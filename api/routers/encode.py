@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ReadAccess, StateDep
 from api.errors import responses
-from api.limits import check_batch
+from xsearch.errors import LimitExceeded
 from xsearch.schemas import EncodeRequest, EncodeResponse
 
 router = APIRouter(tags=["encode"], dependencies=[ReadAccess])
@@ -20,7 +20,12 @@ router = APIRouter(tags=["encode"], dependencies=[ReadAccess])
     summary="Encode texts with the server's model bundle (unit vectors)",
 )
 async def encode(body: EncodeRequest, state: StateDep) -> EncodeResponse:
-    check_batch(len(body.texts), state.settings)
+    limit = state.settings.max_batch_docs
+    if len(body.texts) > limit:
+        raise LimitExceeded(
+            f"the request holds {len(body.texts)} texts, the limit is {limit}",
+            fix="send fewer at a time (or raise XSEARCH_MAX_BATCH_DOCS on the server)",
+        )
     encoder = state.ready_engine().encoder
     vectors = await run_in_threadpool(encoder.encode, body.texts, body.kind)
     return EncodeResponse(

@@ -80,6 +80,7 @@ def test_home_argument_sets_where_things_live(tiny_bundle: Path, tmp_path: Path)
     engine = Engine(tmp_path / "other", settings=base)
     assert engine.settings.home == tmp_path / "other"
     assert engine.settings.default_bundle == base.default_bundle
+    assert Engine(base).settings is base  # Engine(settings), as older code calls it
 
 
 def test_engine_and_client_encode_alike(library_engine: Engine, server_url: str) -> None:
@@ -126,3 +127,14 @@ def test_stored_payload_has_exactly_the_payload_typeddict_keys(library_engine: E
     library_engine.add([{"id": "p1", "text": "Ein Satz.", "title": "T"}], collection="payload")
     (point,) = library_engine.store.retrieve("payload", [point_id("p1", 0)])
     assert set(point.payload) == set(get_type_hints(Payload))
+
+
+def test_client_encode_splits_batches_above_the_server_limit(
+    library_engine: Engine, server_url: str
+) -> None:
+    texts = [f"Satz Nummer {i}." for i in range(300)]  # the server takes 256 at a time
+    with Client(server_url) as client:
+        remote = client.encode(texts)
+        empty = client.encode([])
+    np.testing.assert_allclose(remote, library_engine.encode(texts), atol=1e-5)
+    assert empty.shape == library_engine.encode([]).shape == (0, remote.shape[1])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, cast, get_args
 
 import typer
 
@@ -34,7 +34,7 @@ def search(
     exclude_lang: list[str] = typer.Option([], "--exclude-lang", help="never these languages"),
     min_score: float | None = typer.Option(None, "--min-score", help="drop hits below"),
     balance: str | None = typer.Option(
-        None, "--balance", help="none | centered | interleave (default: XSEARCH_BALANCE)"
+        None, "--balance", help="none | centered | interleave | fair (default: XSEARCH_BALANCE)"
     ),
     mode: str | None = typer.Option(
         None, "--mode", help="dense | hybrid (default: XSEARCH_SEARCH_MODE)"
@@ -53,7 +53,6 @@ def search(
 
     Example: xsearch search "¿cuándo se fundó la universidad?" -c news -k 5 --lang de --lang ar
     """
-
     from xsearch.errors import InputError
     from xsearch.schemas import Balance, Mode
 
@@ -72,8 +71,8 @@ def search(
             langs=lang or None,
             exclude_langs=exclude_lang or None,
             min_score=min_score,
-            balance=balance,  # type: ignore[typeddict-item]  # checked just above
-            mode=mode,  # type: ignore[typeddict-item]
+            balance=cast("Balance | None", balance),  # checked just above
+            mode=cast("Mode | None", mode),
             group_translations=group,
         )
     if as_json:
