@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ApiState, CollectionName, ReadAccess, StateDep, WriteAccess
+from api.deps import CollectionName, ReadAccess, StateDep, WriteAccess
 from api.errors import responses
 from api.limits import check_batch
-from xsearch.documents import Document
-from xsearch.errors import DocumentNotFound, InputError
-from xsearch.indexing import IndexingService
+from xsearch.errors import DocumentNotFound
 from xsearch.schemas import (
     DeleteResponse,
-    DocResult,
     IndexRequest,
     IndexResponse,
     StoredDocument,
@@ -25,19 +22,6 @@ router = APIRouter(prefix="/collections/{collection}/documents", tags=["document
 
 # Document ids may hold slashes (file paths relative to a folder): take the rest of the path.
 DocId = Annotated[str, Path(description="document id", examples=["faq/reset-password.md"])]
-
-
-def _to_documents(body: IndexRequest) -> tuple[list[Document], dict[int, DocResult]]:
-    """Documents that pass validation, and a rejection for each one that does not."""
-    docs: list[Document] = []
-    rejected: dict[int, DocResult] = {}
-    for i, d in enumerate(body.documents):
-        try:
-            docs.append(Document.from_dict(d.model_dump(exclude_none=True)))
-        except InputError as err:
-            raw_id = None if d.id is None else str(d.id)
-            rejected[i] = DocResult(id=raw_id, status="rejected", reason=f"document {i}: {err}")
-    return docs, rejected
 
 
 @router.post(
@@ -51,17 +35,16 @@ async def index_documents(
     collection: CollectionName, body: IndexRequest, state: StateDep
 ) -> IndexResponse:
     check_batch(len(body.documents), state.settings)
-    indexer = _indexer(state)
-    docs, rejected = _to_documents(body)
+    engine = state.ready_engine()
+    # Engine.add validates each document (a bad one is rejected in its place) and
+    # indexes the rest; the asyncio lock keeps waiting writers off the thread pool.
     async with state.write_lock:
-        indexed = await run_in_threadpool(indexer.index_documents, collection, docs) if docs else []
-    it = iter(indexed)
-    results = [rejected[i] if i in rejected else next(it) for i in range(len(body.documents))]
-    counts = {s: sum(r.status == s for r in results) for s in ("indexed", "unchanged", "rejected")}
-    for status, n in counts.items():
+        resp = await run_in_threadpool(engine.add, body.documents, collection=collection)
+    for status, n in (("indexed", resp.indexed), ("unchanged", resp.unchanged),
+                      ("rejected", resp.rejected)):
         if n:
             state.metrics.documents.inc(status, amount=n)
-    return IndexResponse(collection=collection, results=results, **counts)
+    return resp
 
 
 @router.get(
@@ -71,8 +54,10 @@ async def index_documents(
     responses=responses(401, 404, 422, 503),
     summary="A stored document, rebuilt from its passages",
 )
-async def get_document(collection: CollectionName, doc_id: DocId, state: StateDep) -> Any:
-    doc = await run_in_threadpool(_indexer(state).get_document, collection, doc_id)
+async def get_document(
+    collection: CollectionName, doc_id: DocId, state: StateDep
+) -> StoredDocument:
+    doc = await run_in_threadpool(state.ready_engine().get, doc_id, collection=collection)
     if doc is None:
         raise _missing(collection, doc_id)
     return doc
@@ -88,16 +73,12 @@ async def get_document(collection: CollectionName, doc_id: DocId, state: StateDe
 async def delete_document(
     collection: CollectionName, doc_id: DocId, state: StateDep
 ) -> DeleteResponse:
-    indexer = _indexer(state)
+    engine = state.ready_engine()
     async with state.write_lock:
-        removed = await run_in_threadpool(indexer.delete_documents, collection, [doc_id])
+        removed = await run_in_threadpool(engine.delete, doc_id, collection=collection)
     if removed == 0:
         raise _missing(collection, doc_id)
     return DeleteResponse(collection=collection, id=doc_id, deleted_passages=removed)
-
-
-def _indexer(state: ApiState) -> IndexingService:
-    return state.ready_engine().indexer  # built once per engine
 
 
 def _missing(collection: str, doc_id: str) -> DocumentNotFound:
