@@ -18,14 +18,15 @@ from api.microbatch import MicroBatcher
 from api.security import KEY_HEADER, KeyRing
 from xsearch.errors import NotReady
 from xsearch.settings import Settings
+from xsearch.validation import COLLECTION_NAME_PATTERN, check_json
 
 if TYPE_CHECKING:
     from xsearch.runtime import Engine
     from xsearch.search import Searcher
 
-# Mirrors xsearch.store.base.validate_name (a test keeps the two equal): a bad
-# name is refused by validation before it reaches the store.
-COLLECTION_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# The store's own pattern (xsearch.validation): a bad name is refused by
+# validation before it reaches the store.
+COLLECTION_PATTERN = COLLECTION_NAME_PATTERN
 
 
 @dataclass
@@ -89,3 +90,23 @@ async def require_write(state: StateDep, key: KeyHeader, bearer: Bearer) -> None
 
 ReadAccess = Depends(require_read)
 WriteAccess = Depends(require_write)
+
+
+async def check_body(request: Request) -> None:
+    """The whole JSON body, checked before the route's model sees any of it.
+
+    Lone surrogates, NaN/Infinity and integers beyond 64 bits are valid to
+    Python's json but poison later stages (the tokenizer, hashing, the store):
+    one of them anywhere is a 422 naming its path, before anything is queued
+    or written. FastAPI has already parsed the body; ``request.json()`` returns
+    that parse (cached), it does not parse again.
+    """
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON (or no body): the route's own validation answers
+        return
+    check_json(body)
+
+
+# After the access check (listed after it), so a client without a key learns nothing.
+CheckedBody = Depends(check_body)

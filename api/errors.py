@@ -64,6 +64,9 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 def error_response(
     status: int, code: str, detail: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
+    # A detail may quote what the client sent; a lone surrogate in it would make
+    # the response itself unencodable (a 500 while answering a 4xx): escape it.
+    detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
@@ -131,10 +134,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the server log only: it may hold internals or data.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
+    # Starlette re-raises the exception after this response is sent, and uvicorn
+    # then drops the connection; saying so up front lets a keep-alive client
+    # open a fresh connection for its next request instead of failing on a dead one.
     return error_response(
         500,
         "internal_error",
         "unexpected server error: the server log has the details; please report it",
+        headers={"Connection": "close"},
     )
 
 

@@ -10,6 +10,11 @@ up into the next batch) while the encoder works.
 The wait is only paid when it can pay off: a query that arrives while no other
 query is in sight and the previous batch held a single query (no concurrency
 lately) is dispatched at once, so a lone client sees no added latency.
+
+One caller's bad query must not fail the others batched with it: when a batch
+call raises, each query is encoded alone, the good ones get their vectors and
+only the query that fails alone gets an error (a 422 when the others worked or
+when the failure is about the text, so no client input ever yields a 500).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xsearch.errors import EncoderError
+from xsearch.errors import EncoderError, InputError
+from xsearch.validation import text_problem
 
 EncodeFn = Callable[[Sequence[str]], np.ndarray]
 
@@ -138,34 +144,84 @@ class MicroBatcher:
         # Identical queries in one batch (a popular search) are encoded once.
         unique = list(dict.fromkeys(it.text for it in live))
         start = time.perf_counter()
-        loop = asyncio.get_running_loop()
         try:
-            vectors = await loop.run_in_executor(self._executor, self._encode, unique)
-            if len(vectors) != len(unique):
-                raise EncoderError(
-                    f"the encoder returned {len(vectors)} vectors for {len(unique)} queries",
-                    fix="this is a bug in the encoder; report it",
-                )
+            vectors = await self._call(unique)
         except asyncio.CancelledError:  # shutting down mid-batch: nobody may hang
             _fail(live, _shutting_down())
             raise
-        except Exception as exc:  # every waiting caller gets the error, the worker lives on
-            _fail(live, exc)
+        except Exception as exc:  # the worker lives on; only the guilty query fails
+            await self._one_by_one(live, unique, exc, start)
             return
+        self._deliver(live, dict(zip(unique, vectors, strict=True)), start)
+
+    async def _call(self, texts: list[str]) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        vectors = await loop.run_in_executor(self._executor, self._encode, texts)
+        if len(vectors) != len(texts):
+            raise EncoderError(
+                f"the encoder returned {len(vectors)} vectors for {len(texts)} queries",
+                fix="this is a bug in the encoder; report it",
+            )
+        return vectors
+
+    async def _one_by_one(
+        self, live: list[_Item], unique: list[str], batch_exc: Exception, start: float
+    ) -> None:
+        """After a failed batch call: encode each query alone, fail only those that fail alone."""
+        if len(unique) == 1:
+            _fail(live, _own_error(batch_exc, unique[0], others_worked=False))
+            return
+        vectors: dict[str, np.ndarray] = {}
+        errors: dict[str, Exception] = {}
+        for text in unique:
+            try:
+                vectors[text] = (await self._call([text]))[0]
+            except asyncio.CancelledError:
+                _fail(live, _shutting_down())
+                raise
+            except Exception as exc:
+                errors[text] = exc
+        for it in live:
+            if it.text in errors and not it.future.done():
+                own = _own_error(errors[it.text], it.text, others_worked=bool(vectors))
+                it.future.set_exception(own)
+        self._deliver([it for it in live if it.text in vectors], vectors, start)
+
+    def _deliver(self, live: list[_Item], vectors: dict[str, np.ndarray], start: float) -> None:
         elapsed = time.perf_counter() - start
-        row = {text: i for i, text in enumerate(unique)}
         for it in live:
             if not it.future.done():
                 it.future.set_result(EncodedQuery(
-                    vector=vectors[row[it.text]],
+                    vector=vectors[it.text],
                     queued_ms=(start - it.submitted) * 1000,
                     encode_ms=elapsed * 1000,
-                    batch_size=len(unique),
+                    batch_size=len(vectors),
                 ))
+        if not live:
+            return
         self.batches += 1
         self.queries += len(live)
         if self._on_batch is not None:
-            self._on_batch(len(unique), elapsed)
+            self._on_batch(len(vectors), elapsed)
+
+
+def _own_error(exc: Exception, text: str, *, others_worked: bool) -> Exception:
+    """The error one query gets for failing to encode on its own.
+
+    When other queries of the batch encoded fine, or the failure is about the
+    text itself (not valid Unicode), it is this query's doing: a 422 that says so.
+    Otherwise the encoder itself is failing, and the original error stands.
+    """
+    if isinstance(exc, InputError):
+        return exc
+    if others_worked or isinstance(exc, UnicodeError) or text_problem(text):
+        err = InputError(
+            f"this query could not be encoded ({type(exc).__name__}: {exc})",
+            fix="send the query as plain UTF-8 text",
+        )
+        err.__cause__ = exc
+        return err
+    return exc
 
 
 def _fail(items: list[_Item], exc: BaseException) -> None:

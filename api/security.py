@@ -3,6 +3,12 @@
 Keys are kept only as SHA-256 digests: comparing two digests of equal length
 with ``hmac.compare_digest`` leaks neither a key's content nor its length, and
 the process never holds a printable copy that could end up in a log line.
+
+Keys are compared as UTF-8 bytes. HTTP headers reach the app decoded as
+Latin-1 (Starlette's choice: every byte maps to one character), so the header
+value is turned back into the bytes the client sent before hashing: a key
+"clé" configured on the server matches a client sending it as UTF-8 (what
+curl, httpx and browsers send), and no longer its Latin-1 spelling.
 """
 
 from __future__ import annotations
@@ -17,8 +23,17 @@ from xsearch.settings import Settings
 KEY_HEADER = "X-API-Key"
 
 
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode("utf-8")).digest()
+def _digest(key: str | bytes) -> bytes:
+    raw = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key
+    return hashlib.sha256(raw).digest()
+
+
+def header_bytes(value: str) -> bytes:
+    """The bytes a client sent in a header, from Starlette's Latin-1 decoding of them."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from a header (a caller's own str): its UTF-8 form
+        return value.encode("utf-8", "surrogatepass")
 
 
 def read_keys_file(path: Path) -> list[str]:
@@ -60,8 +75,12 @@ class KeyRing:
     def __len__(self) -> int:
         return len(self._digests)
 
-    def matches(self, presented: str) -> bool:
-        """True when ``presented`` is one of the keys; time independent of which one."""
+    def matches(self, presented: str | bytes) -> bool:
+        """True when ``presented`` is one of the keys; time independent of which one.
+
+        A str is a key as text (its UTF-8 bytes are compared); header values go
+        through :func:`header_bytes` first (``check`` does that).
+        """
         d = _digest(presented)
         ok = False
         for known in self._digests:  # no early exit: every key is compared
@@ -76,7 +95,7 @@ class KeyRing:
                 "this endpoint needs an API key",
                 fix=f"send it in the {KEY_HEADER} header or as 'Authorization: Bearer <key>'",
             )
-        if not self.matches(presented):
+        if not self.matches(header_bytes(presented)):
             raise AuthError(
                 "the API key is not valid",
                 fix="check the key against XSEARCH_API_KEYS / XSEARCH_API_KEYS_FILE on the server",

@@ -1,10 +1,15 @@
 """One entry point for every benchmark: ``python -m bench`` (or ``make bench``).
 
 Runs each benchmark module (bench/encoder.py, bench/store.py, bench/indexing.py,
-bench/api_load.py) in its own subprocess, so their memory figures and thread
-settings do not leak into each other, streams their output, and gathers the
-Markdown each one writes (``bench/results/<name>.md``, else its stdout) into
-``bench/results/REPORT.md`` with the date, the command and the machine.
+bench/api_load.py, and bench/parity.py, which copies the bundle's parity gate
+figures) in its own subprocess, so their memory figures and thread
+settings do not leak into each other, and streams their output. Each benchmark
+writes its figures with their provenance (command, commit, dirty flag, machine,
+load) to ``bench/results/<name>.json``; the runner then writes
+``bench/results/REPORT.md``: one line per benchmark (ok, failed, timed out) and,
+for each, the tables that ``bench/tables/<name>.py`` renders from its fresh
+result file (the same tables ``python -m bench.report --readme`` puts in the
+README), else the tail of its output.
 
 Examples:
     python -m bench                       # everything
@@ -16,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
+import importlib
+import json
 import shlex
 import subprocess
 import sys
@@ -26,9 +31,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from xsearch.provenance import machine
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-BENCHES = ["encoder", "store", "indexing", "api_load"]
+BENCHES = ["encoder", "store", "indexing", "api_load", "parity"]
 
 
 @dataclass
@@ -39,56 +46,10 @@ class Outcome:
     markdown: str
 
 
-def machine() -> dict[str, str]:
-    """Cores, CPU model, memory: what a reader needs to weigh the figures."""
-    model = "unknown"
-    mem = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass  # not Linux: the fields stay "unknown", which the report shows
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "cores": f"{usable} usable ({os.cpu_count()} online)",
-        "cpu": model,
-        "memory": mem,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "commit": _git_commit(),
-    }
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    if out.returncode:
-        return "unknown"
-    return out.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
-
-
 def run_one(name: str, extra: list[str], timeout: float) -> Outcome:
     script = ROOT / "bench" / f"{name}.py"
     if not script.is_file():
         return Outcome(name, "missing", 0.0, f"`{script.relative_to(ROOT)}` does not exist.")
-    result_file = RESULTS / f"{name}.md"
     cmd = [sys.executable, "-m", f"bench.{name}", *extra]
     print(f"\n=== bench {name}: {shlex.join(cmd)}", flush=True)
     started = time.time()
@@ -116,28 +77,60 @@ def run_one(name: str, extra: list[str], timeout: float) -> Outcome:
     else:
         status = "ok"
     seconds = time.time() - started
-    fresh = result_file.is_file() and result_file.stat().st_mtime >= started
-    if status == "ok" and fresh:
-        markdown = result_file.read_text(encoding="utf-8").strip()
-    else:
+    markdown = fresh_result(name, started) if status == "ok" else None
+    if markdown is None:
         # No fresh result file: keep the end of the output so a failure is readable.
         tail = "".join(lines[-40:]).strip()
         markdown = f"```\n{tail}\n```" if tail else "(no output)"
     return Outcome(name, status, seconds, markdown)
 
 
+def fresh_result(name: str, started: float) -> str | None:
+    """The benchmark's result file written by this run, as Markdown; None if there is none."""
+    path = RESULTS / f"{name}.json"
+    if not (path.is_file() and path.stat().st_mtime >= started):
+        legacy = RESULTS / f"{name}.md"  # a benchmark that still writes Markdown itself
+        if legacy.is_file() and legacy.stat().st_mtime >= started:
+            return legacy.read_text(encoding="utf-8").strip()
+        return None
+    from xsearch.provenance import read_result
+
+    doc = read_result(path)
+    prov = doc["provenance"]
+    head = (
+        f"`{path.relative_to(ROOT)}`: `{prov.get('command')}`, commit "
+        f"`{(prov.get('commit') or '?')[:10]}`"
+        + (" (uncommitted changes)" if prov.get("dirty") else "")
+    )
+    try:
+        module = importlib.import_module(f"bench.tables.{name}")
+    except ModuleNotFoundError:
+        module = None
+    tables = getattr(module, "TABLES", {})
+    try:
+        if tables:
+            return "\n\n".join([head, *(fn(ROOT).strip() for fn in tables.values())])
+        note = "no renderer in bench/tables/"
+    except (KeyError, ValueError, TypeError, IndexError) as err:
+        note = f"bench/tables/{name}.py could not render it ({type(err).__name__}: {err})"
+    body = json.dumps(doc["results"], indent=1, ensure_ascii=False)
+    return f"{head} — {note}; the figures:\n\n```json\n{body}\n```"
+
+
 def write_report(outcomes: list[Outcome], command: str) -> Path:
-    info = machine()
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    m = machine()
     parts = [
         "# xsearch benchmarks",
         "",
         f"- date: {when}",
         f"- command: `{command}`",
-        *[f"- {k}: {v}" for k, v in info.items()],
+        f"- machine: {m['cpu']}, {m['cores']} cores, load average {m['load_at_start']} "
+        "(1/5/15 min) at the end",
         "",
         "Each benchmark ran in its own process; figures are ratios measured side by side "
-        "in one run on this machine.",
+        "in one run on this machine. Generated from the result files: the figures and "
+        "their provenance live in `bench/results/<name>.json`.",
         "",
         "| benchmark | status | seconds |",
         "|---|---|---:|",

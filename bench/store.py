@@ -12,7 +12,9 @@ default bundle; real XQuAD questions as queries), for a sweep of ``hnsw_ef``.
     python -m bench.store --sizes 20000 --real-n 0   # smoke run
     python -m bench.store --no-real            # skip the real-embedding part
 
-Writes bench/results/store.md. Real vectors are cached under bench/.cache.
+Writes bench/results/store.json (figures + provenance header: command, commit,
+dirty flag, machine, load); the README's store table is generated from it
+(bench/tables/store.py). Real vectors are cached under bench/.cache.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from xsearch.provenance import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / ".cache"
@@ -205,7 +209,7 @@ def recall(a: list[list[str]], b: list[list[str]]) -> float:
     return float(np.mean([len(set(x) & set(y)) / K for x, y in zip(a, b, strict=True)]))
 
 
-def bench_size(n: int, args, rows: list[Row]) -> None:
+def bench_size(n: int, args, rows: list[Row]) -> dict:
     from xsearch.store.base import SearchFilter
 
     log(f"size {n}: generating {n} x {args.dim} synthetic vectors")
@@ -244,7 +248,31 @@ def bench_size(n: int, args, rows: list[Row]) -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    share = np.mean([len(by_lang[lg]) / n for lg in qlang])
+    share = float(np.mean([len(by_lang[lg]) / n for lg in qlang]))
+
+    def case(nt: list[float], et: list[float], ids: list, ref: list) -> dict[str, float]:
+        return {
+            "numpy_p50_ms": round(pct(nt, 50), 3),
+            "numpy_p99_ms": round(pct(nt, 99), 3),
+            "edge_p50_ms": round(pct(et, 50), 3),
+            "edge_p99_ms": round(pct(et, 99), 3),
+            "edge_over_numpy_p50": round(pct(et, 50) / pct(nt, 50), 4),
+            "recall_at_10": round(recall(ids, ref), 4),
+        }
+
+    result = {
+        "n": n,
+        "insert_points_per_s": round(rate, 1),
+        "optimize_s": round(opt_s, 2),
+        "disk_mb": round(disk / 1e6, 1),
+        "lang_filter_share": round(share, 4),
+        "cases": {
+            "exact": case(np_all, ex_t, ex_ids, truth_ids),
+            "exact_lang": case(np_f, exf_t, exf_ids, truth_f_ids),
+            "hnsw": case(np_all, hn_t, hn_ids, truth_ids),
+            "hnsw_lang": case(np_f, hnf_t, hnf_ids, truth_f_ids),
+        },
+    }
     rows.append(
         Row(sec, "insert rate (points/s, Python conversion included)", {"edge": f"{rate:,.0f}"})
     )
@@ -284,6 +312,7 @@ def bench_size(n: int, args, rows: list[Row]) -> None:
             )
         )
     log(f"size {n}: done")
+    return result
 
 
 # --- real passage embeddings -------------------------------------------------------------
@@ -400,12 +429,13 @@ def real_vectors(target: int, bundle: str | None):
     return x, plangs, q, qlangs, f"{enc.name} {enc.variant} {enc.fingerprint[:12]}"
 
 
-def bench_real(args, rows: list[Row], save: Callable[[], None]) -> None:
+def bench_real(args, rows: list[Row], real: dict, save: Callable[[], None]) -> None:
     from xsearch.store.base import SearchFilter
 
     x, plangs, qs, qlangs, model = real_vectors(args.real_n, args.bundle)
     langs_arr = np.asarray(plangs)
     sec = f"real: {len(x) // 1000}k passages ({model}), {len(qs)} XQuAD questions"
+    real.update(passages=len(x), model=model, queries=len(qs), builds=[])
     truth = [[f"d{i}" for i in numpy_topk(x, q)] for q in qs]
     flts, truth_f = [], []
     for q, lg in zip(qs, qlangs, strict=True):
@@ -423,6 +453,14 @@ def bench_real(args, rows: list[Row], save: Callable[[], None]) -> None:
             with BuildPriority(not args.keep_build_nice):
                 store.optimize("real")
             opt_s = time.perf_counter() - t
+            built: dict = {
+                "m": m,
+                "ef_construct": efc,
+                "optimize_s": round(opt_s, 2),
+                "exact_recall_at_10": round(recall(ex_ids, truth), 4),
+                "ef": [],
+            }
+            real["builds"].append(built)
             rows.append(
                 Row(
                     sec,
@@ -434,6 +472,15 @@ def bench_real(args, rows: list[Row], save: Callable[[], None]) -> None:
                 store.hnsw_ef = ef
                 t1, ids = run_queries(store, "real", qs, [None] * len(qs), exact=False)
                 t2, ids_f = run_queries(store, "real", qs, flts, exact=False)
+                built["ef"].append(
+                    {
+                        "ef": ef,
+                        "edge_p50_ms": round(pct(t1, 50), 3),
+                        "edge_lang_p50_ms": round(pct(t2, 50), 3),
+                        "recall_at_10": round(recall(ids, truth), 4),
+                        "lang_recall_at_10": round(recall(ids_f, truth_f), 4),
+                    }
+                )
                 rows.append(
                     Row(
                         sec,
@@ -453,42 +500,6 @@ def bench_real(args, rows: list[Row], save: Callable[[], None]) -> None:
 
 # --- report ---------------------------------------------------------------------------------
 COLS = ["numpy", "edge", "edge/numpy p50", "recall@10"]
-
-
-def render(rows: list[Row], args, started: float) -> str:
-    lines = [
-        "# Store benchmark: Qdrant Edge (embedded) vs numpy brute force",
-        "",
-        f"Command: `python -m bench.store {' '.join(sys.argv[1:])}`  ",
-        f"Vectors: {args.dim}-d unit, top-{K}; {args.queries} queries per case; "
-        f"HNSW m={args.m}, ef_construct={args.ef_construct}, ef={args.ef}; "
-        f"total {time.time() - started:.0f}s; load average at the end "
-        f"{', '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs "
-        "(other work on the machine slows both sides alike; compare ratios, not times).  ",
-        "numpy: one float32 matrix-vector product + argpartition per query (with a filter: "
-        "a gather of the language's rows first, as a payload index would give). Edge times "
-        "include the Python binding and result conversion. recall@10 is against exact numpy. "
-        + (
-            "optimize() ran with Qdrant's HNSW build threads at nice 9 (its default)."
-            if args.keep_build_nice
-            else "optimize() ran with Qdrant's HNSW build threads reniced from 9 to 0, so a "
-            "busy machine does not starve them (see BuildPriority)."
-        ),
-        "",
-    ]
-    section = None
-    for r in rows:
-        if r.section != section:
-            section = r.section
-            lines += [
-                "",
-                f"## {section}",
-                "",
-                "| case | " + " | ".join(COLS) + " |",
-                "|---|" + "---:|" * len(COLS),
-            ]
-        lines.append(f"| {r.label} | " + " | ".join(r.values.get(c, "") for c in COLS) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def print_table(rows: list[Row]) -> None:
@@ -526,7 +537,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="leave Qdrant's HNSW build threads at nice 9 (default: renice them to 0)",
     )
     ap.add_argument("--workdir", default=None, help="where the temporary stores go (default /tmp)")
-    ap.add_argument("--out", default=str(RESULTS / "store.md"))
+    ap.add_argument("--out", default=str(RESULTS / "store.json"), help="the result file")
     ns = ap.parse_args(argv)
     ns.sizes = [int(s) for s in ns.sizes.split(",") if s]
     ns.builds = [b for b in ns.builds.split(",") if b]
@@ -534,25 +545,42 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return ns
 
 
+def params(args) -> dict:
+    return {
+        "dim": args.dim,
+        "k": K,
+        "queries": args.queries,
+        "m": args.m,
+        "ef_construct": args.ef_construct,
+        "ef": args.ef,
+        "hnsw_build_reniced": not args.keep_build_nice,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)
     started = time.time()
     rows: list[Row] = []
+    load_start = [round(v, 2) for v in os.getloadavg()]
+    results: dict = {"params": params(args), "load_at_start": load_start, "sizes": [], "real": None}
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
 
     def save() -> None:  # after every part: a long run cut short keeps what it measured
-        out.write_text(render(rows, args, started), encoding="utf-8")
+        results["seconds"] = round(time.time() - started, 1)
+        results["load_at_end"] = [round(v, 2) for v in os.getloadavg()]
+        write_result(out, results, command=["python", "-m", "bench.store", *argv])
 
     for n in args.sizes:
-        bench_size(n, args, rows)
+        results["sizes"].append(bench_size(n, args, rows))
         save()
     if args.no_real or args.real_n <= 0:
         rows.append(Row("real embeddings", "not measured (--no-real / --real-n 0)", {}))
     elif not (DATA / "xquad").is_dir():
         rows.append(Row("real embeddings", f"not measured: {DATA} is absent", {}))
     else:
-        bench_real(args, rows, save)
+        results["real"] = {}
+        bench_real(args, rows, results["real"], save)
     print_table(rows)
     save()
     log(f"wrote {out}")

@@ -89,7 +89,9 @@ class RejectSink:
             if self.path is not None:
                 if self._fh is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._fh = self.path.open("w", encoding="utf-8")
+                    # A rejected id may hold a lone surrogate (that is why it was
+                    # rejected): written as its \uXXXX escape, which JSON reads back.
+                    self._fh = self.path.open("w", encoding="utf-8", errors="backslashreplace")
                 self._fh.write(json.dumps(reject.to_json(), ensure_ascii=False) + "\n")
                 # Flushed per record: a killed run must still show what it rejected.
                 self._fh.flush()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xsearch.errors import InputError
+from xsearch.validation import check_id, check_number, check_text
 
 # A fixed namespace: point ids must be identical across machines and runs.
 POINT_NAMESPACE = uuid.UUID("6f0c2a5e-8a53-4c1b-9c5e-2f1d3b7a9e41")
@@ -59,16 +60,23 @@ class Document:
                 "missing text field" if text is None else "field 'text' must be a string",
                 fix='give every document a "text" string (or choose the field with --text-field)',
             )
+        check_text(text, "field 'text'")
         if not text.strip():
             raise InputError("field 'text' is empty", fix="give the document some text")
         title = _opt_str(data, "title")
         raw_id = data.get("id")
         if raw_id is None or raw_id == "":
             doc_id = content_id(text, title)
-        elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
-            doc_id = str(raw_id)
+        elif isinstance(raw_id, str):
+            doc_id = check_id(raw_id)
+        elif isinstance(raw_id, int) and not isinstance(raw_id, bool):
+            # true/false are not ids: str(True) would be "True", int(True) document "1".
+            doc_id = str(check_number(raw_id, "field 'id'"))
         else:
-            raise InputError("field 'id' must be a string or an integer", fix="fix the id")
+            raise InputError(
+                f"field 'id' must be a string or an integer, got {_json_type(raw_id)}",
+                fix="fix the id",
+            )
         meta_in = data.get("metadata") or {}
         if not isinstance(meta_in, dict):
             raise InputError("field 'metadata' must be an object", fix="use a flat JSON object")
@@ -79,12 +87,17 @@ class Document:
         for key, value in items:
             if value is None:
                 continue
+            key = check_text(str(key), "a metadata key")
             if not isinstance(value, (str, int, float, bool)):
                 raise InputError(
                     f"metadata field {key!r} must be a string, number or boolean",
                     fix="flatten nested values (metadata is a flat dict)",
                 )
-            metadata[str(key)] = value
+            if isinstance(value, str):
+                check_text(value, f"metadata field {key!r}")
+            else:
+                check_number(value, f"metadata field {key!r}")
+            metadata[key] = value
         lang = _opt_str(data, "lang")
         return cls(
             id=doc_id,
@@ -120,8 +133,16 @@ def _opt_str(data: dict[str, Any], key: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InputError(f"field {key!r} must be a string", fix=f"fix or drop {key!r}")
-    return value
+        raise InputError(
+            f"field {key!r} must be a string, got {_json_type(value)}", fix=f"fix or drop {key!r}"
+        )
+    return check_text(value, f"field {key!r}")
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "an array",
+             dict: "an object", str: "a string"}
+    return names.get(type(value), type(value).__name__)
 
 
 @dataclass(slots=True)

@@ -6,22 +6,47 @@ library validates the same limits the API documents.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
 
+from xsearch import validation
 from xsearch.documents import MetaValue
 
 __all__ = ["MetaValue"]  # re-exported: requests and documents share one definition
 
+# Request fields where a JSON boolean must not pass as a number (pydantic's lax
+# mode turns true into 1, so "k": true searched for one hit) and numbers must be
+# finite; ints also keep to 64 bits (the store's integer width).
+Int64 = Annotated[StrictInt, Field(ge=validation.INT64_MIN, le=validation.INT64_MAX)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def _doc_id(value: str | int | None) -> str | int | None:
+    if isinstance(value, str) and value != "":  # "" means "derive the id from the content"
+        problem = validation.id_problem(value)
+        if problem:  # a ValueError, so that pydantic names the field (body.documents.3.id)
+            raise ValueError(f"the id {problem}: {validation.ID_FIX}")
+    return value
+
+
+DocIdIn = Annotated[StrictStr | Int64 | None, AfterValidator(_doc_id)]
 Balance = Literal["none", "centered", "interleave", "fair"]
 Mode = Literal["dense", "hybrid"]
 
 
 class RangeFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    gte: float | None = None
-    lte: float | None = None
+    gte: Number | None = None
+    lte: Number | None = None
 
 
 class SearchRequest(BaseModel):
@@ -29,8 +54,8 @@ class SearchRequest(BaseModel):
 
     query: str = Field(..., description="the query, in any language")
     collection: str = Field(..., description="collection to search")
-    k: int = Field(10, ge=1, description="hits per page (documents)")
-    offset: int = Field(0, ge=0, description="hits to skip (pagination)")
+    k: Int64 = Field(10, ge=1, description="hits per page (documents)")
+    offset: Int64 = Field(0, ge=0, description="hits to skip (pagination)")
     langs: list[str] | None = Field(None, description="only documents in these languages")
     exclude_langs: list[str] | None = Field(None, description="never these languages")
     metadata: dict[str, MetaValue | list[MetaValue]] = Field(
@@ -39,12 +64,12 @@ class SearchRequest(BaseModel):
     ranges: dict[str, RangeFilter] = Field(
         default_factory=dict, description="metadata range filters"
     )
-    min_score: float | None = Field(None, description="drop hits scoring below this")
+    min_score: Number | None = Field(None, description="drop hits scoring below this")
     query_lang: str | None = Field(None, description="language of the query, if known")
     # Ranking options; None = the engine's default (Settings.balance, search_mode, ...).
     balance: Balance | None = None
     mode: Mode | None = None
-    group_translations: bool | None = None
+    group_translations: StrictBool | None = None
 
 
 class Snippet(BaseModel):
@@ -97,7 +122,11 @@ class DocumentIn(BaseModel):
     """A document as sent to the API (and read from JSONL)."""
 
     model_config = ConfigDict(extra="allow")
-    id: str | int | None = None
+    id: DocIdIn = Field(
+        None,
+        description="a string (or integer) of 1-1024 printable characters; "
+        "omitted = derived from the content",
+    )
     text: str
     title: str | None = None
     url: str | None = None

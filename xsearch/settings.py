@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     # Off by default: the server encodes while its event loop, searches and
     # language detection run on the same cores, and the indexer overlaps
     # chunking and store writes with encoding; spinning threads steal those
-    # cores (measured by bench.api_load: server CPU per request at 32 concurrent
-    # queries 16.6 ms spinning vs 9.0 ms not). Spinning only pays for an encoder
-    # that has the machine to itself (bench.encoder).
+    # cores (server CPU per request under concurrent queries: compare
+    # `python -m bench.api_load` with and without `--server-env
+    # XSEARCH_ENCODER_SPIN=true`). Spinning only pays for an encoder that has
+    # the machine to itself (bench.encoder).
     encoder_spin: bool = Field(
         False,
         description="onnxruntime threads spin between ops: faster on idle cores, "

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CollectionName, ReadAccess, StateDep, WriteAccess
+from api.deps import CheckedBody, CollectionName, ReadAccess, StateDep, WriteAccess
 from api.errors import responses
 from api.limits import check_batch
 from xsearch.errors import DocumentNotFound
@@ -27,7 +27,7 @@ DocId = Annotated[str, Path(description="document id", examples=["faq/reset-pass
 @router.post(
     "",
     response_model=IndexResponse,
-    dependencies=[WriteAccess],
+    dependencies=[WriteAccess, CheckedBody],
     responses=responses(400, 401, 409, 413, 422, 503),
     summary="Index a batch of documents (creates the collection on first use)",
 )

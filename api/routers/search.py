@@ -8,18 +8,20 @@ worker thread (the store call blocks).
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ApiState, ReadAccess, StateDep
+from api.deps import ApiState, CheckedBody, ReadAccess, StateDep
 from api.errors import responses
 from api.limits import check_search
 from xsearch.errors import InputError, NotReady
 from xsearch.schemas import Balance, Mode, SearchRequest, SearchResponse, Timings
+from xsearch.validation import INT64_MAX, is_collection_name
 
 router = APIRouter(tags=["search"], dependencies=[ReadAccess])
 
@@ -27,21 +29,14 @@ _GET_ERRORS = responses(401, 404, 409, 422, 503)
 _POST_ERRORS = responses(400, 401, 404, 409, 413, 422, 503)
 
 
-def _check_finite(req: SearchRequest) -> None:
-    # JSON bodies may carry NaN/Infinity (Python's json accepts them); a NaN
-    # threshold would silently match nothing, so refuse it with a message.
-    values = [("min_score", req.min_score)]
-    for key, r in req.ranges.items():
-        values += [(f"ranges.{key}.gte", r.gte), (f"ranges.{key}.lte", r.lte)]
-    for name, value in values:
-        if value is not None and not math.isfinite(value):
-            raise InputError(f"{name} must be a finite number, got {value}", fix="send a number")
-
-
 async def run_search(state: ApiState, req: SearchRequest) -> SearchResponse:
     t0 = time.perf_counter()
     query = check_search(req, state.settings)
-    _check_finite(req)
+    if not is_collection_name(req.collection):  # refused before it is queued for encoding
+        raise InputError(
+            f"invalid collection name {req.collection!r}",
+            fix="use 1-64 letters, digits, '-' or '_' (for example 'news-2024')",
+        )
     state.ready_engine()
     if state.batcher is None or state.searcher is None:
         raise NotReady("the query encoder is not running", fix="retry in a few seconds")
@@ -73,8 +68,12 @@ async def search_get(
     state: StateDep,
     q: Annotated[str, Query(description="the query, in any language", examples=["chat noir"])],
     collection: Annotated[str, Query(description="collection to search")],
-    k: Annotated[int, Query(ge=1, description="hits per page (limit: XSEARCH_MAX_K)")] = 10,
-    offset: Annotated[int, Query(ge=0, description="hits to skip (limit: XSEARCH_MAX_OFFSET)")] = 0,
+    k: Annotated[
+        int, Query(ge=1, le=INT64_MAX, description="hits per page (limit: XSEARCH_MAX_K)")
+    ] = 10,
+    offset: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="hits to skip (limit: XSEARCH_MAX_OFFSET)")
+    ] = 0,
     lang: Annotated[list[str] | None, Query(description="only these languages (repeat)")] = None,
     exclude_lang: Annotated[list[str] | None, Query(description="never these languages")] = None,
     min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
@@ -83,20 +82,26 @@ async def search_get(
     mode: Mode | None = None,
     group_translations: bool | None = None,
 ) -> SearchResponse:
-    req = SearchRequest(
-        query=q,
-        collection=collection,
-        k=k,
-        offset=offset,
-        langs=lang or None,
-        exclude_langs=exclude_lang or None,
-        min_score=min_score,
-        query_lang=query_lang,
-        balance=balance,
-        mode=mode,
-        group_translations=group_translations,
-    )
+    try:
+        req = SearchRequest(
+            query=q,
+            collection=collection,
+            k=k,
+            offset=offset,
+            langs=lang or None,
+            exclude_langs=exclude_lang or None,
+            min_score=min_score,
+            query_lang=query_lang,
+            balance=balance,
+            mode=mode,
+            group_translations=group_translations,
+        )
+    except ValidationError as err:  # a value the query string allowed but the model does not
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in err.errors(include_url=False)]
+        ) from err
     return await run_search(state, req)
+
 
 
 @router.post(
@@ -104,6 +109,7 @@ async def search_get(
     response_model=SearchResponse,
     responses=_POST_ERRORS,
     summary="Search a collection (JSON body, with metadata filters)",
+    dependencies=[CheckedBody],
 )
 async def search_post(state: StateDep, req: SearchRequest) -> SearchResponse:
     return await run_search(state, req)

@@ -40,7 +40,9 @@ def test_every_metric_has_help_and_type_even_before_traffic() -> None:
     assert text.endswith("\n")
 
 
-def test_collection_pattern_mirrors_the_store() -> None:
-    from xsearch.store.base import _NAME_RE
+def test_collection_pattern_is_the_stores() -> None:
+    from xsearch.store.base import validate_name
+    from xsearch.validation import COLLECTION_NAME_PATTERN
 
-    assert COLLECTION_PATTERN == _NAME_RE.pattern
+    assert COLLECTION_PATTERN is COLLECTION_NAME_PATTERN  # one definition, not a copy
+    assert validate_name("news-2024_b") == "news-2024_b"

@@ -6,12 +6,14 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from api.microbatch import MicroBatcher
-from xsearch.errors import EncoderError
+from xsearch.encoder.core import Encoder
+from xsearch.errors import EncoderError, InputError
 
 
 class RecordingEncoder:
@@ -135,7 +137,7 @@ def test_max_batch_is_respected_and_duplicates_encoded_once() -> None:
         np.testing.assert_array_equal(r.vector, enc.vector(f"q{i % 5}"))
 
 
-def test_an_encoder_error_reaches_every_caller_and_the_worker_survives() -> None:
+def test_a_failing_query_fails_alone_and_the_worker_survives() -> None:
     enc = RecordingEncoder(fail_on="bad")
 
     async def main() -> tuple[list, np.ndarray]:
@@ -143,7 +145,7 @@ def test_an_encoder_error_reaches_every_caller_and_the_worker_survives() -> None
         await b.start()
         try:
             outcomes = await asyncio.gather(
-                b.encode("bad"), b.encode("good"), return_exceptions=True
+                b.encode("bad"), b.encode("good"), b.encode("good too"), return_exceptions=True
             )
             after = await b.encode("fine afterwards")
             return outcomes, after.vector
@@ -151,8 +153,48 @@ def test_an_encoder_error_reaches_every_caller_and_the_worker_survives() -> None
             await b.stop()
 
     outcomes, vector = run(main())
-    assert all(isinstance(o, EncoderError) for o in outcomes)
+    bad, good, good_too = outcomes
+    # The others encoded fine, so the failure is this query's: a 422, not a 500.
+    assert isinstance(bad, InputError) and bad.status_code == 422, bad
+    np.testing.assert_array_equal(good.vector, enc.vector("good"))
+    np.testing.assert_array_equal(good_too.vector, enc.vector("good too"))
+    assert ["bad", "good", "good too"] in enc.batches  # tried together first, then alone
     np.testing.assert_array_equal(vector, enc.vector("fine afterwards"))
+
+
+def test_an_encoder_failing_for_everyone_keeps_its_own_error() -> None:
+    def broken(texts: Sequence[str]) -> np.ndarray:
+        raise EncoderError("the session is gone", fix="restart")
+
+    async def main() -> list:
+        b = MicroBatcher(broken, max_wait_ms=5)
+        await b.start()
+        try:
+            return await asyncio.gather(b.encode("a"), b.encode("b"), return_exceptions=True)
+        finally:
+            await b.stop()
+
+    # Not the queries' fault: no 422 pretending it was.
+    assert all(type(o) is EncoderError for o in run(main()))
+
+
+def test_a_lone_surrogate_beside_good_queries_on_the_real_encoder(tiny_bundle: Path) -> None:
+    encoder = Encoder.load(tiny_bundle)
+    texts = ["black cat", "\ud800 cat", "chat noir", "perro"]
+
+    async def main() -> list:
+        b = MicroBatcher(lambda t: encoder.encode(list(t), kind="query"), max_wait_ms=20)
+        await b.start()
+        try:
+            return await asyncio.gather(*(b.encode(t) for t in texts), return_exceptions=True)
+        finally:
+            await b.stop()
+
+    outcomes = run(main())
+    assert isinstance(outcomes[1], InputError) and "encoded" in str(outcomes[1])
+    for i in (0, 2, 3):
+        expected = encoder.encode([texts[i]], kind="query")[0]
+        np.testing.assert_allclose(outcomes[i].vector, expected, atol=1e-5)
 
 
 def test_encode_after_stop_is_an_error() -> None:

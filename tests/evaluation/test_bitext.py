@@ -112,10 +112,21 @@ def test_cli_bitext_json(tiny_bundle: Path, tmp_path: Path):
             "--json",
             "--reference-model",
             "other",
+            "-o",
+            str(tmp_path / "result.json"),
         ],
     )
     assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout)
+    printed = json.loads(result.stdout)
+    out = printed["results"]
+    # The same figures on stdout and in the file, both with the provenance header
+    # the README tables are generated from.
+    from xsearch.provenance import read_result
+
+    saved = read_result(tmp_path / "result.json")
+    assert saved["results"] == out
+    for doc in (printed, saved):
+        assert {"command", "commit", "dirty", "machine"} <= set(doc["provenance"])
     assert out["pairs"][0]["src_to_tgt"] == 100.0
     assert out["pairs"][0]["reference"] == 1.0
     assert out["mean_src_to_tgt"] == 100.0

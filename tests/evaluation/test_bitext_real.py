@@ -44,7 +44,7 @@ def test_cli_agrees_with_numpy(real_bundle: Path, real_settings: Settings):
         app, ["eval", "bitext", *paths, "--bundle", str(real_bundle), "--variant", "int8", "--json"]
     )
     assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout)
+    out = json.loads(result.stdout)["results"]
     assert out["reference_model"] == "mE5-small" and out["kind"] == "query"
     published = json.loads((TATOEBA / "reference.json").read_text())["models"]["mE5-small"]
 

@@ -160,9 +160,10 @@ def bitext(
         reference_model=ref_model,
         reference_source=str(ref_path) if ref_path else None,
     )
-    _save(output, report.to_dict())
+    if output is not None:
+        B.write_report(output, report)
     if as_json:
-        print_json(report.to_dict())
+        print_json(B.report_document(report))
     else:
         print_bitext(report, console())
 

@@ -99,6 +99,22 @@ class BitextReport:
         return out
 
 
+def report_document(report: BitextReport) -> dict[str, Any]:
+    """The JSON an evaluation writes and prints: the provenance header (command,
+    commit, dirty flag, machine, load) and the figures. The README's Tatoeba
+    table is generated from such files (``bench/tables/bitext.py``)."""
+    from xsearch.provenance import provenance
+
+    return {"provenance": provenance(), "results": report.to_dict()}
+
+
+def write_report(path: Path, report: BitextReport) -> Path:
+    """``report_document`` written to ``path`` (parents created)."""
+    from xsearch.provenance import write_result
+
+    return write_result(path, report.to_dict())
+
+
 # --- reading -----------------------------------------------------------------
 def load_bitext(paths: Sequence[Path]) -> list[BitextSet]:
     """Read every set named by ``paths``: folders (their ``*.tsv``), ``.tsv`` files, and

@@ -40,6 +40,7 @@ from xsearch.store.records import (
     state_from_payloads,
     to_scored,
 )
+from xsearch.validation import is_collection_name
 
 __all__ = [  # the point types live in records; importing them from here keeps working
     "CENTERED",
@@ -53,8 +54,6 @@ __all__ = [  # the point types live in records; importing them from here keeps w
 # Distances a collection may use (each backend maps them to its own enum).
 DISTANCES = ("cosine", "dot", "euclid")
 META_FORMAT = "xsearch-collection/1"
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass
@@ -175,7 +174,7 @@ def check_distance(distance: str) -> str:
 
 def validate_name(name: str) -> str:
     """Collection names become directory names and URL parts: keep them plain."""
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not is_collection_name(name):  # fullmatch: "news\n" is not "news"
         raise InputError(
             f"invalid collection name {name!r}",
             fix="use 1-64 letters, digits, '-' or '_' (for example 'news-2024')",
