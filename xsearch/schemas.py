@@ -54,8 +54,10 @@ class SearchRequest(BaseModel):
 
     query: str = Field(..., description="the query, in any language")
     collection: str = Field(..., description="collection to search")
-    k: Int64 = Field(10, ge=1, description="hits per page (documents)")
-    offset: Int64 = Field(0, ge=0, description="hits to skip (pagination)")
+    # The bounds go inside Annotated: a Field(ge=...) assigned to an Int64 field is
+    # dropped (Int64's own Field(ge=INT64_MIN) wins), which let k=0 and offset=-5 in.
+    k: Annotated[Int64, Field(ge=1)] = Field(10, description="hits per page (documents)")
+    offset: Annotated[Int64, Field(ge=0)] = Field(0, description="hits to skip (pagination)")
     langs: list[str] | None = Field(None, description="only documents in these languages")
     exclude_langs: list[str] | None = Field(None, description="never these languages")
     metadata: dict[str, MetaValue | list[MetaValue]] = Field(
