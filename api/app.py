@@ -9,7 +9,6 @@ before the server binds its port.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -74,12 +73,12 @@ def _lifespan(
                 on_batch=on_batch,
             )
             await batcher.start()
-            state.write_lock = asyncio.Lock()  # bound to this server's event loop
+            state.write_locks = {}  # locks are bound to this server's event loop: fresh ones
             state.engine, state.searcher, state.batcher = engine, searcher, batcher
             _log_start(state)
             yield
         finally:
-            state.engine = state.searcher = state.batcher = None
+            state.engine = state.searcher = state.batcher = state.indexer = None
             if batcher is not None:
                 await batcher.stop()
             if given is None:  # a caller's engine is the caller's to close

@@ -21,6 +21,7 @@ from xsearch.settings import Settings
 from xsearch.validation import COLLECTION_NAME_PATTERN, check_json
 
 if TYPE_CHECKING:
+    from xsearch.indexing import IndexingService
     from xsearch.runtime import Engine
     from xsearch.search import Searcher
 
@@ -37,10 +38,20 @@ class ApiState:
     engine: Engine | None = None
     searcher: Searcher | None = None
     batcher: MicroBatcher | None = None
-    # Writes are serialised: indexing decides "new / changed / unchanged" from
-    # the stored state, and two concurrent batches touching the same document
-    # (or creating the same collection) must not interleave.
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    indexer: IndexingService | None = None
+    # Writes to ONE collection are serialised: indexing decides "new / changed /
+    # unchanged" from the stored state, and two concurrent batches touching the
+    # same document must not interleave. Other collections proceed (issue 12: one
+    # large document held every writer behind a single global lock).
+    write_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def write_lock(self, collection: str) -> asyncio.Lock:
+        """The lock of one collection (created on first use; the event loop is
+        single-threaded, so get-or-create cannot race)."""
+        lock = self.write_locks.get(collection)
+        if lock is None:
+            lock = self.write_locks[collection] = asyncio.Lock()
+        return lock
 
     def ready_engine(self) -> Engine:
         if self.engine is None:

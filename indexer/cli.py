@@ -1,4 +1,4 @@
-"""``xsearch index``, ``xsearch add``, ``xsearch delete``: writing documents.
+"""``xsearch index``, ``xsearch add``, ``xsearch delete``, ``xsearch check``: writing documents.
 
 Exit codes of ``index`` and ``add``: 0 all good; 1 the run finished with
 rejects (listed in the rejects file); 2 ``--strict`` stopped at the first
@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
     app.command("index")(index)
     app.command("add")(add)
     app.command("delete")(delete)
+    app.command("check")(check)
 
 
 def index(
@@ -349,6 +350,62 @@ def delete(
             f"deleted {removed:,} passage(s) of {len(wanted):,} document id(s) from {collection}",
             highlight=False,
         )
+
+
+def check(
+    collection: str = CollectionOpt,
+    repair: bool = typer.Option(
+        False,
+        "--repair",
+        help="delete documents that are not whole (re-index them) and recompute the "
+        "language statistics",
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Check that documents, points and language statistics agree (exit 1 on findings).
+
+    Lists orphan passages (no passage 0), documents with missing, extra or
+    mixed-version passages, and languages whose statistics disagree with the points.
+    Example: xsearch check -c news
+    """
+    from xsearch.consistency import check_collection, repair_collection
+    from xsearch.store import open_store
+
+    with open_store(settings()) as store:
+        meta = store.get_meta(collection)  # CollectionNotFound, with its fix
+        before = check_collection(store, collection)
+        after = repair_collection(store, collection, int(meta["dimension"])) if repair else None
+    report = after or before
+    if as_json:
+        out = report.to_json()
+        if after is not None:
+            out["repaired"] = before.to_json()
+        print_json(out)
+    else:
+        err = _stderr()
+        if after is not None and not before.ok:
+            err.print(
+                f"repaired: deleted {len(before.bad_documents()):,} document(s) that were not "
+                f"whole ({', '.join(before.bad_documents()[:10])}); re-index them",
+                highlight=False,
+                soft_wrap=True,
+            )
+        err.print(
+            f"{collection}: {report.points:,} points, {report.documents:,} documents, "
+            f"languages {report.languages}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for f in report.findings:
+            ids = f" ({', '.join(f.doc_ids[:10])}{', ...' if len(f.doc_ids) > 10 else ''})"
+            err.print(f"[red]{f.kind}[/]: {f.detail}{ids if f.doc_ids else ''}",
+                      highlight=False, soft_wrap=True)
+        if report.ok:
+            err.print("[green]consistent[/]", highlight=False)
+        else:
+            err.print(f"fix: xsearch check -c {collection} --repair", highlight=False)
+    if not report.ok:
+        _exit(1)
 
 
 def _read_ids(path: Path) -> list[str]:

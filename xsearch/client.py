@@ -30,6 +30,7 @@ from xsearch.library import (
     SearchOptions,
     document_payload,
     id_list,
+    index_response,
     search_request,
 )
 from xsearch.schemas import (
@@ -207,9 +208,7 @@ def _stacked(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _merged(collection: str, parts: Sequence[IndexResponse]) -> IndexResponse:
-    results = [r for part in parts for r in part.results]
-    counts = {s: sum(r.status == s for r in results) for s in ("indexed", "unchanged", "rejected")}
-    return IndexResponse(collection=collection, results=results, **counts)
+    return index_response(collection, [r for part in parts for r in part.results])
 
 
 def _too_large(collection: str, payload: dict[str, Any], resp: httpx.Response) -> IndexResponse:
@@ -221,8 +220,7 @@ def _too_large(collection: str, payload: dict[str, Any], resp: httpx.Response) -
         status="rejected",
         reason=f"too large for the API: {error_from(resp)}",
     )
-    return IndexResponse(collection=collection, results=[result], indexed=0, unchanged=0,
-                         rejected=1)
+    return index_response(collection, [result])
 
 
 class Client:

@@ -106,3 +106,11 @@ class AuthError(XSearchError):
     code = "unauthorized"
     status_code = 401
     exit_code = 2
+
+
+# --- writes (issue 12) -------------------------------------------------------
+class WriteDeadline(XSearchError):
+    """A write ran past ``Settings.write_deadline_s``; nothing of it was stored."""
+
+    code = "write_deadline"
+    status_code = 503

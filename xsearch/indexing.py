@@ -16,6 +16,7 @@ next run, and a run killed at any moment then re-run equals a clean run.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -26,13 +27,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xsearch.documents import Document, Passage, point_id
-from xsearch.errors import CollectionNotFound, InputError
+from xsearch.errors import (
+    CollectionNotFound,
+    InputError,
+    LimitExceeded,
+    StoreError,
+    WriteDeadline,
+    XSearchError,
+)
 from xsearch.schemas import DocResult
 from xsearch.settings import Settings
 
 if TYPE_CHECKING:
     from xsearch.encoder import Encoder
-    from xsearch.store.base import PointRecord, Store
+    from xsearch.store.base import PointRecord, ScoredPoint, Store
 
 # Points per store call: keeps a server request well under its body limit.
 WRITE_CHUNK = 256
@@ -140,19 +148,32 @@ class IndexingService:
         return [PlannedDoc(d, d.content_hash(), tag=t) for d, t in zip(docs, tags, strict=True)]
 
     # --- stage 2: passages -------------------------------------------------------------
-    def chunk(self, item: PlannedDoc) -> None:
-        """Fill ``item.passages``; raises InputError when the document yields none."""
+    def chunk(self, item: PlannedDoc, *, deadline: float | None = None) -> None:
+        """Fill ``item.passages``; raises InputError when the document yields none.
+
+        ``deadline`` (monotonic): checked at every tokenizer call, so a huge
+        document stops chunking there (WriteDeadline) instead of running on.
+        """
         from xsearch.text import document_passages
 
         enc = self.encoder
         item.passages = document_passages(
             item.doc,
-            count_tokens=lambda text: enc.count_tokens(text, "passage"),
+            count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
             max_tokens=enc.max_seq_length,
         )
         if not item.passages:
             raise InputError(
                 f"document {item.doc.id!r} has no text to index", fix="give it some text"
+            )
+        limit = self.settings.max_passages_per_doc
+        if len(item.passages) > limit:
+            n = len(item.passages)
+            item.passages = []
+            raise LimitExceeded(
+                f"document {item.doc.id!r} makes {n:,} passages, over the limit of "
+                f"{limit:,} per document",
+                fix="split it into smaller documents, or raise XSEARCH_MAX_PASSAGES_PER_DOC",
             )
 
     # --- stage 3: vectors ----------------------------------------------------------------
@@ -172,38 +193,118 @@ class IndexingService:
 
     # --- stage 4: points -------------------------------------------------------------------
     def write(self, collection: str, items: Sequence[PlannedDoc]) -> WriteStats:
-        """Write the points of encoded documents, in the crash-safe order:
+        """Write the points of encoded documents, all or nothing per document.
 
+        Order (crash safety, see the module docstring):
         1. every passage except passage 0;
         2. delete passages left over from a longer stored version (orphans);
-        3. passage 0, which carries content_hash and n_passages.
+        3. passage 0, which carries content_hash and n_passages;
+        4. the language statistics: old vectors out, new ones in, one metadata write.
         Until step 3 a document still looks changed (or absent) to ``plan``.
+
+        If any step fails (a store error, a full disk), every document of the call
+        is rolled back to its previous version (the old points were read before
+        step 1) and the error is raised: documents, points and statistics agree.
+        Use :meth:`write_each` to keep the documents that can be written.
         """
         started = time.perf_counter()
         out = WriteStats()
-        rest: list[PointRecord] = []
-        firsts: list[PointRecord] = []
-        orphans: list[str] = []
-        replaced: list[str] = []
-        for item in items:
-            points = self.points(item)
-            self.ranking.decorate(collection, points, [p.encode_text for p in item.passages])
-            firsts.append(points[0])
-            rest.extend(points[1:])
-            n = len(points)
-            orphans.extend(point_id(item.doc.id, i) for i in range(n, item.old_passages))
-            replaced.extend(point_id(item.doc.id, i) for i in range(item.old_passages))
-        # the old versions leave the language means before their points are overwritten
-        self.ranking.forget(collection, replaced)
-        self._upsert(collection, rest)
-        for lo in range(0, len(orphans), WRITE_CHUNK):
-            self.store.delete_points(collection, orphans[lo : lo + WRITE_CHUNK])
-        self._upsert(collection, firsts)
-        self.ranking.added(collection, rest + firsts)
+        prepared = [(item, self._prepared_points(collection, item)) for item in items]
+        rest = [p for _, points in prepared for p in points[1:]]
+        firsts = [points[0] for _, points in prepared]
+        orphans = [
+            point_id(item.doc.id, i)
+            for item, points in prepared
+            for i in range(len(points), item.old_passages)
+        ]
+        replaced = [point_id(item.doc.id, i) for item in items for i in range(item.old_passages)]
+        # the old versions, vectors included: what statistics lose and what a rollback restores
+        before = self.store.retrieve(collection, replaced, with_vectors=True) if replaced else []
+        try:
+            self._upsert(collection, rest)
+            for lo in range(0, len(orphans), WRITE_CHUNK):
+                self.store.delete_points(collection, orphans[lo : lo + WRITE_CHUNK])
+            self._upsert(collection, firsts)
+            stale = self.ranking.replace(collection, before, rest + firsts)
+        except BaseException as err:  # Ctrl-C too: roll back, then let it through
+            self._roll_back(collection, [p for _, points in prepared for p in points], before, err)
+            if isinstance(err, XSearchError) or not isinstance(err, Exception):
+                raise
+            # the bindings raise bare exceptions (a full disk, an I/O error)
+            raise StoreError(
+                f"writing to collection {collection!r} failed: {err}; the documents of this "
+                "write were put back as they were",
+                fix="check the disk (space, permissions) and retry",
+            ) from err
+        # Outside the rollback: counts and points agree already; a failure here only
+        # leaves some centred vectors on the old centre (`xsearch recenter` redoes them).
+        self.ranking.rewrite(collection, stale)
         out.points = len(rest) + len(firsts)
         out.orphans = len(orphans)
         out.seconds = time.perf_counter() - started
         return out
+
+    def write_each(
+        self, collection: str, items: Sequence[PlannedDoc]
+    ) -> tuple[list[PlannedDoc], list[tuple[PlannedDoc, XSearchError]]]:
+        """Write ``items``; when the batch fails, each document alone (rolled back if it fails).
+
+        Returns (written, [(failed, error)]). A failed document is as it was before.
+        """
+        try:
+            self.write(collection, items)
+            return list(items), []
+        except XSearchError as err:
+            if len(items) == 1:
+                return [], [(items[0], err)]
+        written: list[PlannedDoc] = []
+        failed: list[tuple[PlannedDoc, XSearchError]] = []
+        for item in items:
+            try:
+                self.write(collection, [item])
+            except XSearchError as err:
+                failed.append((item, err))
+            else:
+                written.append(item)
+        return written, failed
+
+    def _prepared_points(self, collection: str, item: PlannedDoc) -> list[PointRecord]:
+        """The document's points, decorated, with a payload the store will take.
+
+        Checked before anything is written, so bad input fails alone and early.
+        """
+        _check_storable(item)
+        points = self.points(item)
+        self.ranking.decorate(collection, points, [p.encode_text for p in item.passages])
+        return points
+
+    def _roll_back(
+        self,
+        collection: str,
+        written: Sequence[PointRecord],
+        before: Sequence[ScoredPoint],
+        cause: BaseException,
+    ) -> None:
+        """Put the documents of a failed write back as they were (statistics untouched)."""
+        from xsearch.store.base import PointRecord
+
+        old_ids = {str(p.id) for p in before}
+        new_only = [str(p.id) for p in written if str(p.id) not in old_ids]
+        old = [
+            PointRecord(str(p.id), dict(p.vectors or {}), p.payload, dict(p.sparse or {}))
+            for p in before
+        ]
+        try:
+            for lo in range(0, len(new_only), WRITE_CHUNK):
+                self.store.delete_points(collection, new_only[lo : lo + WRITE_CHUNK])
+            self._upsert(collection, old)
+        except Exception as err:
+            raise StoreError(
+                f"a write to collection {collection!r} failed ({cause}) and so did putting "
+                f"the documents back ({err})",
+                fix=f"free the disk or fix the store, then run `xsearch check -c {collection} "
+                "--repair` (or re-index those documents)",
+            ) from err
 
     def _upsert(self, collection: str, points: Sequence[PointRecord]) -> None:
         for lo in range(0, len(points), WRITE_CHUNK):
@@ -236,8 +337,18 @@ class IndexingService:
         return out
 
     # --- all stages, for a few documents (API, `xsearch add`) ------------------------------
-    def index_documents(self, collection: str, docs: Sequence[Document]) -> list[DocResult]:
-        """Index ``docs`` and return one result per input document, in input order."""
+    def index_documents(
+        self, collection: str, docs: Sequence[Document], *, deadline: float | None = None
+    ) -> list[DocResult]:
+        """Index ``docs`` and return one result per input document, in input order.
+
+        All or nothing per document: a document is indexed whole, or rejected
+        (bad input, found before anything is written) or failed (its write
+        failed and was rolled back). ``deadline`` (``time.monotonic()`` value):
+        past it, before the write, nothing is written and WriteDeadline is raised.
+        A document over ``max_passages_per_doc`` refuses the whole call
+        (LimitExceeded), before anything is written.
+        """
         self.prepare_collection(collection)
         items = self.planned(docs)
         plan = self.plan(collection, items)
@@ -255,17 +366,35 @@ class IndexingService:
             )
         ok: list[PlannedDoc] = []
         for item in plan.write:
+            _check_deadline(deadline, collection)
             try:
-                self.chunk(item)
+                self.chunk(item, deadline=deadline)
+            except LimitExceeded:
+                raise
             except InputError as err:
                 results[id(item)] = DocResult(id=item.doc.id, status="rejected", reason=str(err))
                 continue
             ok.append(item)
         self.encode(ok)
-        self.write(collection, ok)
+        ready: list[PlannedDoc] = []
         for item in ok:
+            try:
+                _check_storable(item)  # bad payloads fail here, alone, before any write
+            except InputError as err:
+                results[id(item)] = DocResult(id=item.doc.id, status="rejected", reason=str(err))
+                continue
+            ready.append(item)
+        _check_deadline(deadline, collection)
+        written, failed = self.write_each(collection, ready)
+        for item in written:
             results[id(item)] = DocResult(
                 id=item.doc.id, status="indexed", passages=len(item.passages), lang=item.lang
+            )
+        for item, err in failed:
+            results[id(item)] = DocResult(
+                id=item.doc.id,
+                status="rejected" if isinstance(err, InputError) else "failed",
+                reason=str(err),
             )
         return [results[id(item)] for item in items]
 
@@ -309,10 +438,83 @@ class IndexingService:
         }
 
     def delete_documents(self, collection: str, ids: Sequence[str]) -> int:
-        """Delete every passage of these documents; returns the number of points removed."""
-        ids = [str(i) for i in ids]
-        state = self.store.document_state(collection, ids)
-        self.ranking.forget(
-            collection, [point_id(d, i) for d, (_h, n) in state.items() for i in range(n)]
+        """Delete every passage of these documents; returns the number of points removed.
+
+        The one delete path (API and CLI): the language statistics lose exactly
+        the deleted points, in one metadata write after the points are gone; if
+        that write fails the points are put back.
+        """
+        ids = list(dict.fromkeys(str(i) for i in ids))
+        if not ids:
+            return 0
+        from xsearch.store.base import PointRecord, SearchFilter
+
+        flt = SearchFilter(doc_ids=ids)
+        # every point of these documents, orphans included (not only passages 0..n-1)
+        old = list(self.store.scroll(collection, with_vectors=True, flt=flt))
+        removed = self.store.delete_documents(collection, ids)
+        try:
+            stale = self.ranking.replace(collection, old, [])
+        except BaseException as err:
+            restore = [
+                PointRecord(str(p.id), dict(p.vectors or {}), p.payload, dict(p.sparse or {}))
+                for p in old
+            ]
+            self._upsert(collection, restore)
+            if isinstance(err, XSearchError) or not isinstance(err, Exception):
+                raise
+            raise StoreError(
+                f"deleting from collection {collection!r} failed: {err}; the documents "
+                "were put back",
+                fix="check the disk (space, permissions) and retry",
+            ) from err
+        self.ranking.rewrite(collection, stale)
+        return removed
+
+
+class _PassageTokens:
+    """The encoder's passage token count, plus its offsets: the chunker then
+    tokenizes a document once instead of once per sentence (text.chunking.Tokenizer)."""
+
+    def __init__(self, encoder: Encoder, deadline: float | None, budget_s: float) -> None:
+        self.encoder = encoder
+        self.deadline = deadline
+        self.budget_s = budget_s
+
+    def __call__(self, text: str) -> int:
+        self._check()
+        return self.encoder.count_tokens(text, "passage")
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        self._check()
+        return self.encoder.token_offsets(text)
+
+    def _check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise WriteDeadline(
+                f"chunking a document ran past the write deadline ({self.budget_s:g} s); "
+                "nothing of this write was stored",
+                fix="split large documents, or raise XSEARCH_WRITE_DEADLINE_S",
+            )
+
+
+def _check_storable(item: PlannedDoc) -> None:
+    """InputError unless the document's own payload fields serialise as strict JSON
+    (the store would fail on NaN or infinity half-way through a write)."""
+    doc = item.doc
+    try:
+        json.dumps([doc.id, doc.title, doc.url, dict(doc.metadata)], allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise InputError(
+            f"document {doc.id!r} cannot be stored: {err}",
+            fix="metadata values must be strings, finite numbers or booleans",
+        ) from None
+
+
+def _check_deadline(deadline: float | None, collection: str) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise WriteDeadline(
+            f"the write to collection {collection!r} ran past its deadline; nothing of it "
+            "was stored",
+            fix="send fewer or smaller documents per request, or raise XSEARCH_WRITE_DEADLINE_S",
         )
-        return self.store.delete_documents(collection, ids)

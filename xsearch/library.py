@@ -9,7 +9,7 @@ implement: code written against it runs on either.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack, get_args
 
 from pydantic import ValidationError
 
@@ -19,6 +19,8 @@ from xsearch.schemas import (
     Balance,
     CollectionInfo,
     CollectionSummary,
+    DocResult,
+    DocStatus,
     DocumentIn,
     IndexResponse,
     Kind,
@@ -114,3 +116,9 @@ def search_request(default_collection: str, query: str, options: SearchOptions) 
 def id_list(ids: str | Sequence[str]) -> list[str]:
     """``delete("a")`` and ``delete(["a", "b"])`` both work; each id once, in order."""
     return list(dict.fromkeys([ids] if isinstance(ids, str) else [str(i) for i in ids]))
+
+
+def index_response(collection: str, results: list[DocResult]) -> IndexResponse:
+    """The response for these per-document results, with the count of each status."""
+    counts = {s: sum(r.status == s for r in results) for s in get_args(DocStatus)}
+    return IndexResponse(collection=collection, results=results, **counts)

@@ -24,6 +24,7 @@ from xsearch.library import (
     SearchOptions,
     document_payload,
     id_list,
+    index_response,
     search_request,
 )
 from xsearch.schemas import (
@@ -84,7 +85,7 @@ class Engine:
         self._indexer: IndexingService | None = None
         # Re-entrant: building a service reads the encoder and store properties.
         self._lock = threading.RLock()
-        self._write_lock = threading.Lock()
+        self._write_locks: dict[str, threading.Lock] = {}
 
     @classmethod
     def open(cls, settings: Settings | None = None, **kwargs: Any) -> Engine:
@@ -145,13 +146,23 @@ class Engine:
         return str(manifest.get("fingerprint"))
 
     # --- the library surface (same methods on xsearch.Client) -----------------------------
+    def _write_lock(self, collection: str) -> threading.Lock:
+        with self._lock:
+            return self._write_locks.setdefault(collection, threading.Lock())
+
     def add(
-        self, documents: Iterable[DocumentLike], *, collection: str | None = None
+        self,
+        documents: Iterable[DocumentLike],
+        *,
+        collection: str | None = None,
+        deadline: float | None = None,
     ) -> IndexResponse:
         """Index documents (new or changed ones; unchanged ones are skipped).
 
         A document that fails validation is reported ``rejected`` with the
-        reason, in its place; the others are indexed.
+        reason, in its place; one whose write fails (or would end after
+        ``deadline``, a ``time.monotonic()`` value) is ``failed``; the others
+        are indexed.
         """
         from xsearch.documents import Document
         from xsearch.errors import InputError
@@ -169,11 +180,11 @@ class Engine:
                 results.append(
                     DocResult(id=raw_id, status="rejected", reason=f"document {i}: {err}")
                 )
-        with self._write_lock:
-            indexed = iter(self.indexer.index_documents(name, docs) if docs else [])
+        with self._write_lock(name):
+            written = self.indexer.index_documents(name, docs, deadline=deadline) if docs else []
+        indexed = iter(written)
         done = [r if r is not None else next(indexed) for r in results]
-        counts = {s: sum(r.status == s for r in done) for s in ("indexed", "unchanged", "rejected")}
-        return IndexResponse(collection=name, results=done, **counts)
+        return index_response(name, done)
 
     def search(self, query: str, **options: Unpack[SearchOptions]) -> SearchResponse:
         """The best documents for ``query`` (any language); options as ``SearchRequest``."""
@@ -188,7 +199,7 @@ class Engine:
         """Delete documents (every passage of each); returns the passages removed."""
         name = collection or self.collection
         self.store.get_meta(name)  # CollectionNotFound (with its fix) for a missing collection
-        with self._write_lock:
+        with self._write_lock(name):
             return self.indexer.delete_documents(name, id_list(ids))
 
     def stats(self, collection: str | None = None) -> CollectionInfo:

@@ -136,7 +136,9 @@ class DocumentIn(BaseModel):
     metadata: dict[str, MetaValue] = Field(default_factory=dict)
 
 
-DocStatus = Literal["indexed", "unchanged", "rejected"]
+# failed: the document was valid but its write failed (store error, deadline) and was
+# rolled back: nothing of it (or its previous version, restored) changed.
+DocStatus = Literal["indexed", "unchanged", "rejected", "failed"]
 
 
 class DocResult(BaseModel):
@@ -158,6 +160,7 @@ class IndexResponse(BaseModel):
     indexed: int
     unchanged: int
     rejected: int
+    failed: int = 0
 
 
 class StoredPassage(BaseModel):

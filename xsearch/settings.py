@@ -106,6 +106,19 @@ class Settings(BaseSettings):
     microbatch_wait_ms: float = Field(2.0, ge=0, description="wait to gather concurrent queries")
     microbatch_max: int = Field(32, ge=1, description="queries encoded together at most")
 
+    # --- writes (issue 12) -----------------------------------------------------
+    # 2,000 passages of ~512 tokens is a ~4 MB document: far above a normal one,
+    # and what a single write may cost before it is refused (a 10 MB one took
+    # ~23 minutes on 2 cores).
+    max_passages_per_doc: int = Field(
+        2000, ge=1, description="a document that yields more passages is refused (413)"
+    )
+    write_deadline_s: float = Field(
+        600.0,
+        gt=0,
+        description="an API write not written by then is abandoned, nothing of it stored (503)",
+    )
+
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

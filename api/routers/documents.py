@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import time
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CheckedBody, CollectionName, ReadAccess, StateDep, WriteAccess
+from api.deps import ApiState, CheckedBody, CollectionName, ReadAccess, StateDep, WriteAccess
 from api.errors import responses
 from api.limits import check_batch
-from xsearch.errors import DocumentNotFound
+from xsearch.documents import Document
+from xsearch.errors import DocumentNotFound, InputError, WriteDeadline
 from xsearch.schemas import (
     DeleteResponse,
+    DocResult,
     IndexRequest,
     IndexResponse,
     StoredDocument,
@@ -22,6 +27,19 @@ router = APIRouter(prefix="/collections/{collection}/documents", tags=["document
 
 # Document ids may hold slashes (file paths relative to a folder): take the rest of the path.
 DocId = Annotated[str, Path(description="document id", examples=["faq/reset-password.md"])]
+
+
+def _to_documents(body: IndexRequest) -> tuple[list[Document], dict[int, DocResult]]:
+    """Documents that pass validation, and a rejection for each one that does not."""
+    docs: list[Document] = []
+    rejected: dict[int, DocResult] = {}
+    for i, d in enumerate(body.documents):
+        try:
+            docs.append(Document.from_dict(d.model_dump(exclude_none=True)))
+        except InputError as err:
+            raw_id = None if d.id is None else str(d.id)
+            rejected[i] = DocResult(id=raw_id, status="rejected", reason=f"document {i}: {err}")
+    return docs, rejected
 
 
 @router.post(
@@ -35,16 +53,32 @@ async def index_documents(
     collection: CollectionName, body: IndexRequest, state: StateDep
 ) -> IndexResponse:
     check_batch(len(body.documents), state.settings)
-    engine = state.ready_engine()
-    # Engine.add validates each document (a bad one is rejected in its place) and
-    # indexes the rest; the asyncio lock keeps waiting writers off the thread pool.
-    async with state.write_lock:
-        resp = await run_in_threadpool(engine.add, body.documents, collection=collection)
-    for status, n in (("indexed", resp.indexed), ("unchanged", resp.unchanged),
-                      ("rejected", resp.rejected)):
+    indexer = _indexer(state)
+    docs, rejected = _to_documents(body)
+    # The deadline covers the wait for the collection's lock and the work; the
+    # indexer checks it before writing, so a late write stores nothing.
+    deadline = time.monotonic() + state.settings.write_deadline_s
+    indexed: list[DocResult] = []
+    if docs:
+        lock = state.write_lock(collection)
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout=state.settings.write_deadline_s)
+        except TimeoutError:
+            raise _late(collection) from None
+        try:
+            indexed = await run_in_threadpool(
+                partial(indexer.index_documents, collection, docs, deadline=deadline)
+            )
+        finally:
+            lock.release()
+    it = iter(indexed)
+    results = [rejected[i] if i in rejected else next(it) for i in range(len(body.documents))]
+    statuses = ("indexed", "unchanged", "rejected", "failed")
+    counts = {s: sum(r.status == s for r in results) for s in statuses}
+    for status, n in counts.items():
         if n:
             state.metrics.documents.inc(status, amount=n)
-    return resp
+    return IndexResponse(collection=collection, results=results, **counts)
 
 
 @router.get(
@@ -54,10 +88,8 @@ async def index_documents(
     responses=responses(401, 404, 422, 503),
     summary="A stored document, rebuilt from its passages",
 )
-async def get_document(
-    collection: CollectionName, doc_id: DocId, state: StateDep
-) -> StoredDocument:
-    doc = await run_in_threadpool(state.ready_engine().get, doc_id, collection=collection)
+async def get_document(collection: CollectionName, doc_id: DocId, state: StateDep) -> Any:
+    doc = await run_in_threadpool(_indexer(state).get_document, collection, doc_id)
     if doc is None:
         raise _missing(collection, doc_id)
     return doc
@@ -73,12 +105,27 @@ async def get_document(
 async def delete_document(
     collection: CollectionName, doc_id: DocId, state: StateDep
 ) -> DeleteResponse:
-    engine = state.ready_engine()
-    async with state.write_lock:
-        removed = await run_in_threadpool(engine.delete, doc_id, collection=collection)
+    indexer = _indexer(state)
+    async with state.write_lock(collection):
+        removed = await run_in_threadpool(indexer.delete_documents, collection, [doc_id])
     if removed == 0:
         raise _missing(collection, doc_id)
     return DeleteResponse(collection=collection, id=doc_id, deleted_passages=removed)
+
+
+def _indexer(state: ApiState) -> Any:
+    engine = state.ready_engine()
+    if state.indexer is None:
+        state.indexer = engine.indexer
+    return state.indexer
+
+
+def _late(collection: str) -> WriteDeadline:
+    return WriteDeadline(
+        f"other writes to collection {collection!r} held it past this write's deadline; "
+        "nothing of it was stored",
+        fix="retry later, send smaller batches, or raise XSEARCH_WRITE_DEADLINE_S",
+    )
 
 
 def _missing(collection: str, doc_id: str) -> DocumentNotFound:

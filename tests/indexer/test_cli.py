@@ -304,7 +304,23 @@ def test_api_mode_and_the_lock_message(home: Path, tmp_path: Path, tiny_bundle: 
         # The server holds the embedded store: a local run says so, without a traceback.
         locked = xsearch(["index", str(src), "-c", "remote"], home)
         assert locked.returncode != 0
-        assert "in use by another process" in locked.stderr and "--api URL" in locked.stderr
+        assert f"in use by process {server.pid} (`" in locked.stderr, locked.stderr
+        assert "serve --port" in locked.stderr and "--api URL" in locked.stderr
+        # issue 12 #5: a collection the server has not opened is locked too (it used to
+        # be written by the second process, and the server then blamed "xsearch serve")
+        fresh = xsearch(["index", str(src), "-c", "brand-new"], home)
+        assert fresh.returncode != 0 and f"process {server.pid}" in fresh.stderr
+        assert not (home / "store" / "brand-new").exists()
+        # `xsearch collections` does not fail because the server runs: names, and how
+        # to get the rest; with --api, everything through the server
+        names = xsearch(["collections"], home)
+        assert names.returncode == 0, names.stderr
+        assert "remote" in names.stdout and "--api" in names.stderr
+        listed = xsearch(["collections", "--api", api, "--api-key", key, "--json"], home)
+        assert listed.returncode == 0, listed.stderr
+        assert [(c["name"], c["documents"]) for c in json.loads(listed.stdout)] == [
+            ("remote", 40)
+        ]
 
         info = json.loads(
             xsearch(

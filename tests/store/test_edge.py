@@ -91,8 +91,9 @@ def test_second_process_gets_store_locked(tmp_path, corpus):
     out = _run(LOCK_CHILD, str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert "LOCKED store_locked" in out.stdout
-    assert "in use by another process" in out.stdout and "XSEARCH_QDRANT_URL" in out.stdout
-    assert "--api URL" in out.stdout
+    # the holder named by pid and command (issue 12: it used to guess "probably xsearch serve")
+    assert f"in use by process {os.getpid()} (`" in out.stdout and "pytest" in out.stdout
+    assert "XSEARCH_QDRANT_URL" in out.stdout and "--api URL" in out.stdout
     s.close()
     out = _run(LOCK_CHILD, str(tmp_path))  # released: the other process can open it now
     assert "COUNT 20" in out.stdout, out.stdout + out.stderr
@@ -155,4 +156,63 @@ def test_optimize_builds_hnsw_and_keeps_answers(tmp_path):
         hits += len(exact & set(approx))
         assert all(r.payload["lang"] == "de" for r in s.query("c", q, k=10, flt=flt))
     assert hits / 200 >= 0.9
+    s.close()
+
+
+NEW_COLLECTION_CHILD = """
+import sys
+from pathlib import Path
+from xsearch.errors import StoreLocked
+from xsearch.store.base import CollectionSpec
+from xsearch.store.edge import EdgeStore
+s = EdgeStore(Path(sys.argv[1]))
+print("NAMES", s.list_collections())  # reading names needs no lock
+try:
+    s.create_collection(CollectionSpec("fresh", 8, "fp", "tiny"))
+    print("CREATED")
+except StoreLocked as err:
+    print("LOCKED", str(err))
+s.close()
+"""
+
+
+def test_one_lock_for_the_whole_store(tmp_path, corpus):
+    """Issue 12 #5: a second process could write any collection the owner had not
+    opened yet; now the store is locked as a whole, and no sidecar is written."""
+    s = EdgeStore(tmp_path)
+    s.create_collection(spec("news"))
+    out = _run(NEW_COLLECTION_CHILD, str(tmp_path))
+    assert "NAMES ['news']" in out.stdout, out.stdout + out.stderr
+    assert f"LOCKED the embedded store at {tmp_path} is in use by process {os.getpid()}" in (
+        out.stdout
+    ), out.stdout + out.stderr
+    assert not (tmp_path / "fresh").exists()
+    s.close()
+
+
+def test_same_process_shares_the_store_lock(tmp_path, corpus):
+    a, b = EdgeStore(tmp_path), EdgeStore(tmp_path)
+    a.create_collection(spec("one"))
+    b.create_collection(spec("two"))  # another collection, same process: no StoreLocked
+    a.close()
+    b.upsert("two", corpus.points[:3])
+    assert b.count("two") == 3
+    b.close()
+    out = _run(LOCK_CHILD.replace("news", "two"), str(tmp_path))
+    assert "COUNT 3" in out.stdout, out.stdout + out.stderr
+
+
+def test_damaged_sidecar_is_a_store_error_naming_the_file(tmp_path):
+    """Issue 12 #8: a damaged collection.json raised a raw JSONDecodeError."""
+    from xsearch.errors import StoreError
+
+    s = EdgeStore(tmp_path)
+    s.create_collection(spec("c"))
+    s.close()
+    (tmp_path / "c" / "collection.json").write_text('{"format": "xsearch-coll', "utf-8")
+    s = EdgeStore(tmp_path)
+    with pytest.raises(StoreError) as info:
+        s.count("c")
+    assert str(tmp_path / "c" / "collection.json") in str(info.value)
+    assert "damaged" in str(info.value) and "re-index" in str(info.value)
     s.close()

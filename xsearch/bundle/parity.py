@@ -54,7 +54,9 @@ def onnx_embeddings(
     batch: int = BATCH,
 ) -> np.ndarray:
     """Encode with onnxruntime alone, in batches of `batch` (mixed lengths, padded)."""
-    import onnxruntime as ort
+    from xsearch.encoder.session import onnxruntime
+
+    ort = onnxruntime()  # telemetry off
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_str(tokenizer_json)

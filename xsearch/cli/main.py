@@ -1,7 +1,7 @@
 """Entry point of the ``xsearch`` command.
 
 Command groups live in their own modules; each exposes ``register(app)``.
-The outer layers' commands (``index``, ``add``, ``delete``, ``serve``) load
+The outer layers' commands (``index``, ``add``, ``delete``, ``check``, ``serve``) load
 their module when they are used.
 Errors from the library (``XSearchError``) are printed as one line that names
 the fix; ``XSEARCH_DEBUG=1`` shows the traceback.
@@ -36,6 +36,7 @@ _OUTER_COMMANDS: dict[str, str] = {
     "index": "indexer.cli",
     "add": "indexer.cli",
     "delete": "indexer.cli",
+    "check": "indexer.cli",
     "serve": "api.cli",
 }
 

@@ -31,21 +31,37 @@ def register(app: typer.Typer) -> None:
     app.command("import-collection")(import_collection)
 
 
-def collections(as_json: bool = JsonOpt) -> None:
+def collections(
+    as_json: bool = JsonOpt,
+    api: str | None = ApiOpt,
+    api_key: str | None = ApiKeyOpt,
+) -> None:
     """List collections with their size, languages and bundle.
 
+    While another process (`xsearch serve`) holds the embedded store, the names and
+    bundles are still listed; sizes come through that process with --api URL.
     Example: xsearch collections --json
     """
     from rich.table import Table
 
+    from xsearch.errors import StoreLocked
     from xsearch.runtime import Engine
 
-    with Engine.open(settings()) as engine:
-        stats = [engine.store.stats(name) for name in engine.store.list_collections()]
+    if api:
+        stats = _collections_from_api(api, api_key)
+        kind = "api"
+    else:
+        with Engine.open(settings()) as engine:
+            kind = engine.store.kind
+            try:
+                stats = [engine.store.stats(name) for name in engine.store.list_collections()]
+            except StoreLocked as err:  # issue 12: not an error, the server owns the store
+                _names_only(engine.store, err, as_json=as_json)
+                return
     if as_json:
         print_json([s.__dict__ | {"meta": None} for s in stats])
         return
-    table = Table(title=f"collections ({engine.store.kind if stats else 'store'})")
+    table = Table(title=f"collections ({kind if stats else 'store'})")
     for col in ("name", "documents", "passages", "languages", "bundle", "indexed"):
         table.add_column(col)
     for s in stats:
@@ -59,6 +75,38 @@ def collections(as_json: bool = JsonOpt) -> None:
             "yes" if s.indexed else "no",
         )
     console().print(table)
+
+
+def _collections_from_api(api: str, api_key: str | None) -> list:
+    from types import SimpleNamespace
+
+    with library(api, api_key) as lib:
+        return [
+            SimpleNamespace(**lib.stats(c.name).model_dump(), meta=None)
+            for c in lib.collections()
+        ]
+
+
+def _names_only(store, err: Exception, *, as_json: bool) -> None:  # noqa: ANN001
+    """Names and bundles from the collections' metadata files (readable without the
+    lock), and what to do for sizes."""
+    rows = []
+    for name in store.list_collections():
+        try:
+            rows.append({"name": name, "bundle": store.get_meta(name).get("bundle")})
+        except Exception as exc:  # noqa: BLE001 - a damaged one is listed with its error
+            rows.append({"name": name, "bundle": None, "error": str(exc)})
+    note = (
+        f"{err}. Names only; for sizes and languages ask that process: "
+        "xsearch collections --api http://HOST:PORT"
+    )
+    if as_json:
+        print_json({"collections": rows, "sizes": None, "note": note})
+        return
+    out = console()
+    for row in rows:
+        out.print(f"{row['name']}  ({row['bundle'] or row.get('error')})", highlight=False)
+    typer.secho(note, err=True, fg=typer.colors.YELLOW)
 
 
 def stats(

@@ -38,8 +38,29 @@ class SessionChoice:
     providers: list[str]
 
 
-def available_providers() -> list[str]:
+def onnxruntime() -> Any:
+    """The onnxruntime module, with its telemetry off (issue 12 #9).
+
+    Recent onnxruntime releases write a device id and process information under
+    ``~/.cache/Microsoft/DeveloperTools/`` and upload it. The opt-out is an
+    environment variable read when onnxruntime creates its environment (the
+    first session), so every xsearch import of onnxruntime goes through here:
+    ``ORT_DISABLE_TELEMETRY`` is the one onnxruntime 1.32 honours (checked: with
+    it no file appears; ``disable_telemetry_events()`` alone leaves them),
+    ``ORT_TELEMETRY_DISABLED`` the name later releases document. A user's own
+    explicit value of either is kept.
+    """
+    for name in ("ORT_DISABLE_TELEMETRY", "ORT_TELEMETRY_DISABLED"):
+        os.environ.setdefault(name, "1")
     import onnxruntime as ort
+
+    if hasattr(ort, "disable_telemetry_events"):
+        ort.disable_telemetry_events()
+    return ort
+
+
+def available_providers() -> list[str]:
+    ort = onnxruntime()
 
     return list(ort.get_available_providers())
 
@@ -90,7 +111,7 @@ def resolve_threads(threads: int) -> int:
 
 
 def session_options(threads: int, *, spin: bool = True) -> Any:
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -109,7 +130,7 @@ def session_options(threads: int, *, spin: bool = True) -> Any:
 
 
 def _open(path: Path, choice: SessionChoice, threads: int, spin: bool) -> tuple[Any, str]:
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     try:
         session = ort.InferenceSession(

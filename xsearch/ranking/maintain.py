@@ -23,7 +23,15 @@ import numpy as np
 
 from xsearch.ranking.centering import META_KEY, LanguageMeans
 from xsearch.ranking.lexical import document_vector
-from xsearch.store.base import CENTERED, DENSE, LEXICAL, PointRecord, SearchFilter, Store
+from xsearch.store.base import (
+    CENTERED,
+    DENSE,
+    LEXICAL,
+    PointRecord,
+    ScoredPoint,
+    SearchFilter,
+    Store,
+)
 
 _REWRITE_CHUNK = 256
 
@@ -68,6 +76,39 @@ class RankingData:
             for lang, vecs in _by_lang(old).items():
                 means.remove(lang, vecs)
             self._save(collection, means)
+
+    def replace(
+        self, collection: str, old: Sequence[ScoredPoint], new: Sequence[PointRecord]
+    ) -> list[str]:
+        """Old versions out of the means and written points in, in ONE metadata write
+        (so a failure leaves the statistics as they were, never half-updated);
+        move the centre of languages that drifted and return them: their centred
+        vectors are then rewritten by :meth:`rewrite`. ``old`` must carry vectors."""
+        if not old and not new:
+            return []
+        with self._lock:
+            means = self.means(collection)
+            for lang, vecs in _by_lang(old).items():
+                means.remove(lang, vecs)
+            groups: dict[str, list[np.ndarray]] = defaultdict(list)
+            for p in new:
+                groups[str(p.payload.get("lang") or "und")].append(np.asarray(p.vectors[DENSE]))
+            for lang, vecs in groups.items():
+                means.add(lang, np.stack(vecs))
+            stale = means.stale()
+            for lang in stale:
+                means.move_centre(lang)
+            self._save(collection, means)
+            return stale
+
+    def rewrite(self, collection: str, langs: Sequence[str]) -> None:
+        """Rewrite the centred vectors of ``langs`` from the saved centres (after replace)."""
+        if not langs:
+            return
+        with self._lock:
+            means = self.means(collection)
+            for lang in langs:
+                self._rewrite(collection, lang, means)
 
     def added(self, collection: str, points: Sequence[PointRecord]) -> list[str]:
         """Count written points in the means; re-centre languages that drifted."""

@@ -9,9 +9,13 @@ The sidecar is written first (atomically, tmp + rename) and the shard second:
 a collection whose creation was cut short has a sidecar and no shard, and the
 shard is then created on first use; nothing is ever deleted to "repair".
 
-One process owns a shard (the WAL is locked); a second process gets
-:class:`StoreLocked`. Only the owner writes the sidecar (we open the shard
-before writing it), so the sidecar cannot be raced either.
+One process owns the whole store: before it opens any shard it takes a flock
+on ``<root>/store.lock`` and writes its pid and command line into that file;
+a second process gets :class:`StoreLocked` naming that pid and command (before
+issue 12 only each shard's WAL was locked, so a second process could write to
+every collection the server had not opened yet). Listing collection names and
+reading a sidecar need no lock. Only the owner writes the sidecar, so the
+sidecar cannot be raced either.
 
 Sparse ``lexical`` vector: configured with Qdrant's IDF modifier. The indexing
 layer stores the document side of BM25 (term-frequency saturation with length
@@ -25,7 +29,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -83,6 +89,7 @@ class EdgeStore(Store):
         self._shards: dict[str, Any] = {}
         self._meta: dict[str, dict] = {}
         self._lock = threading.RLock()
+        self._owner: _StoreLock | None = None
 
     # --- paths and opening ----------------------------------------------------
     def _dir(self, name: str) -> Path:
@@ -113,12 +120,18 @@ class EdgeStore(Store):
             shard = self._shards.get(name)
             if shard is not None:
                 return shard
+            self._own_store()
             meta = self.get_meta(name)
             path = self._dir(name) / SHARD_DIR
             shard = self._load_or_create(path, meta)
             self._shards[name] = shard
             self._meta[name] = meta
             return shard
+
+    def _own_store(self) -> None:
+        """Take the store lock for this process (once per EdgeStore; see the module doc)."""
+        if self._owner is None:
+            self._owner = _StoreLock.take(self.root)
 
     def _load_or_create(self, path: Path, meta: dict) -> Any:
         import qdrant_edge as q
@@ -129,11 +142,11 @@ class EdgeStore(Store):
             shard = q.EdgeShard.create(str(path), self._config(meta["dimension"], meta["distance"]))
         except Exception as err:  # the bindings raise a bare Exception
             if "WouldBlock" in str(err) or "lock" in str(err).lower():
+                # the store lock is ours, so the shard's holder ignored it (an older xsearch)
                 raise StoreLocked(
-                    f"the embedded store at {path} is in use by another process "
-                    "(probably `xsearch serve`)",
-                    fix="stop it, or send documents to it with --api URL, or use a Qdrant "
-                    "server (XSEARCH_QDRANT_URL)",
+                    f"the embedded store shard at {path} is locked by another process "
+                    "that does not hold the store lock",
+                    fix=_LOCKED_FIX,
                 ) from err
             raise StoreError(
                 f"cannot open the embedded store at {path}: {err}",
@@ -147,6 +160,7 @@ class EdgeStore(Store):
     def create_collection(self, spec: base.CollectionSpec) -> None:
         d = self._dir(spec.name)
         with self._lock:
+            self._own_store()  # before the sidecar: a second process must not write one
             if (d / META_FILE).exists():
                 check_compatible(spec.name, self.get_meta(spec.name), spec.fingerprint, spec.bundle)
                 self._shard(spec.name)
@@ -185,7 +199,7 @@ class EdgeStore(Store):
             path = self._dir(name) / META_FILE
             if not path.is_file():
                 raise not_found(name)
-            meta = json.loads(path.read_text(encoding="utf-8"))
+            meta = _read_meta(path)
             if name in self._shards:  # only the owner may trust its cache
                 self._meta[name] = meta
             return dict(meta)
@@ -348,9 +362,124 @@ class EdgeStore(Store):
                 shard.close()
             self._shards.clear()
             self._meta.clear()
+            if self._owner is not None:
+                self._owner.release()
+                self._owner = None
+
+
+# --- the store lock ------------------------------------------------------------------
+LOCK_FILE = "store.lock"
+_LOCKED_FIX = (
+    "send documents and queries to that process with --api URL (for example "
+    "`xsearch index --api http://127.0.0.1:8000 ...`), or stop it first, or use a Qdrant "
+    "server (XSEARCH_QDRANT_URL) that many processes can share"
+)
+
+
+class _StoreLock:
+    """An exclusive flock on ``<root>/store.lock``, shared by the EdgeStores of one process.
+
+    flock belongs to an open file, so two EdgeStores of one process on the same
+    root would lock each other out: they share one lock, counted. The file
+    holds the holder's pid and command line, for the message another process
+    gets; it is never deleted (deleting a lock file races with its next taker).
+    """
+
+    _held: dict[Path, _StoreLock] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self.fd = fd
+        self.users = 1
+
+    @classmethod
+    def take(cls, root: Path) -> _StoreLock:
+        import fcntl
+
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        path = (root / LOCK_FILE).resolve()
+        with cls._guard:
+            held = cls._held.get(path)
+            if held is not None:
+                held.users += 1
+                return held
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _holder(fd)
+                os.close(fd)
+                raise StoreLocked(
+                    f"the embedded store at {root} is in use by {holder}",
+                    fix=_LOCKED_FIX,
+                ) from None
+            except OSError as err:
+                os.close(fd)
+                raise StoreError(
+                    f"cannot lock the embedded store at {root}: {err}",
+                    fix="check the permissions of the folder (XSEARCH_HOME)",
+                ) from err
+            info = {"pid": os.getpid(), "argv": sys.argv, "since": time.time()}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode("utf-8", "replace"), 0)
+            lock = cls._held[path] = cls(path, fd)
+            return lock
+
+    def release(self) -> None:
+        import fcntl
+
+        with self._guard:
+            self.users -= 1
+            if self.users > 0:
+                return
+            self._held.pop(self.path, None)
+            try:
+                os.ftruncate(self.fd, 0)  # no stale pid for the next reader
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self.fd)
+
+
+def _holder(fd: int) -> str:
+    """'process 123 (`xsearch serve --port 8000`)', from the lock file's contents."""
+    try:
+        info = json.loads(os.pread(fd, 65536, 0).decode("utf-8", "replace"))
+        argv = [os.path.basename(str(info["argv"][0]))] + [str(a) for a in info["argv"][1:]]
+        if argv[0].startswith("python") and argv[1:3] == ["-m", "xsearch.cli.main"]:
+            argv = ["xsearch", *argv[3:]]
+        return f"process {int(info['pid'])} (`{' '.join(argv)[:200]}`)"
+    except (ValueError, KeyError, TypeError, IndexError):
+        return "another process (it has not written its pid yet)"
 
 
 # --- helpers ----------------------------------------------------------------------
+def _read_meta(path: Path) -> dict:
+    """The sidecar, or a StoreError naming the file and the fix when it is damaged."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise StoreError(
+            f"the collection metadata file {path} is damaged ({err})",
+            fix="restore it from a backup or an export (`xsearch import-collection`); "
+            "or delete the collection's folder and re-index",
+        ) from None
+    except OSError as err:
+        raise StoreError(
+            f"cannot read the collection metadata file {path}: {err}",
+            fix="check the disk and permissions",
+        ) from err
+    if not isinstance(meta, dict) or "dimension" not in meta or "fingerprint" not in meta:
+        raise StoreError(
+            f"the collection metadata file {path} is damaged (not an xsearch collection "
+            "record: no dimension or fingerprint)",
+            fix="restore it from a backup or an export (`xsearch import-collection`); "
+            "or delete the collection's folder and re-index",
+        )
+    return meta
+
+
 def _create_indexes(shard: Any) -> None:
     """The payload indexes of ``payload.KEYWORD_FIELDS`` and ``INTEGER_FIELDS`` (idempotent).
 

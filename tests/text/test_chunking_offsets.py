@@ -1,0 +1,109 @@
+"""Chunking with a tokenizer that gives offsets (issue 12 #4): the text is tokenized
+once, in blocks, instead of once per sentence; passages still fit and read the same."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.text.checks import check_spans
+from tests.text.corpus import SENTENCES, long_document
+from xsearch.text import split_passages
+from xsearch.text.chunking import BLOCK_CHARS, Tokenizer
+from xsearch.text.segment import sentence_spans
+
+LANGS = ["en", "ru", "ar", "hi", "zh", "ja", "th", "ko", "el", "he"]
+
+
+class BpeTokens:
+    """A SentencePiece-like BPE (Metaspace, like XLM-R): counts like an encoder
+    (prompt + specials) and gives content-token offsets; records its calls."""
+
+    def __init__(self, corpus: list[str]) -> None:
+        from tokenizers import (
+            Tokenizer as HfTokenizer,
+        )
+        from tokenizers import models, normalizers, pre_tokenizers, processors, trainers
+
+        tok = HfTokenizer(models.BPE(unk_token="<unk>"))
+        tok.normalizer = normalizers.NFKC()
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        trainer = trainers.BpeTrainer(
+            vocab_size=2000, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False
+        )
+        tok.train_from_iterator(corpus, trainer)
+        tok.post_processor = processors.TemplateProcessing(
+            single="<s> $A </s>", special_tokens=[("<s>", 1), ("</s>", 2)]
+        )
+        self.tok = tok
+        self.count_calls = 0
+        self.offset_calls = 0
+
+    def __call__(self, text: str) -> int:
+        self.count_calls += 1
+        return len(self.tok.encode("passage: " + text).ids)
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        self.offset_calls += 1
+        enc = self.tok.encode(text)
+        return [o for o, sp in zip(enc.offsets, enc.special_tokens_mask, strict=True) if not sp]
+
+
+class CountOnly:
+    def __init__(self, tokens: BpeTokens) -> None:
+        self.tokens = tokens
+        self.calls = 0
+
+    def __call__(self, text: str) -> int:
+        self.calls += 1
+        return self.tokens(text)
+
+
+@pytest.fixture(scope="module")
+def bpe() -> BpeTokens:
+    corpus = [s for sents in SENTENCES.values() for s in sents]
+    return BpeTokens(corpus)
+
+
+def test_the_protocol_is_recognised(bpe: BpeTokens) -> None:
+    assert isinstance(bpe, Tokenizer)
+    assert not isinstance(CountOnly(bpe), Tokenizer)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_passages_fit_and_cover_the_text(bpe: BpeTokens, lang: str) -> None:
+    text = long_document(lang, 20_000)
+    spans = split_passages(text, count_tokens=bpe, max_tokens=64, overlap_tokens=8)
+    check_spans(text, spans, bpe, 64, overlap_tokens=8)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ar"])
+def test_as_many_passages_as_counting_each_sentence(
+    bpe: BpeTokens, lang: str
+) -> None:
+    """Costs from offsets are exact where stand-alone counts run about a token per
+    sentence short (the prompt's trailing space marker), so the cuts can move by a
+    sentence (and every later one with it); the number of passages stays within a
+    few percent."""
+    text = long_document(lang, 20_000)
+    by_offsets = split_passages(text, count_tokens=bpe, max_tokens=64, overlap_tokens=8)
+    by_count = split_passages(text, count_tokens=CountOnly(bpe), max_tokens=64, overlap_tokens=8)
+    assert abs(len(by_offsets) - len(by_count)) <= 0.05 * len(by_count) + 1
+    check_spans(text, by_offsets, bpe, 64, overlap_tokens=8)
+
+
+def test_tokenizer_calls_grow_with_passages_not_sentences(bpe: BpeTokens) -> None:
+    """Linear in the text: one tokenization per block plus about one verifying
+    count per passage, where the counting path counts every sentence."""
+    text = long_document("en", 300_000)
+    n_sentences = len(list(sentence_spans(text)))
+    bpe.count_calls = bpe.offset_calls = 0
+    # a window most sentences fit (this small BPE makes long XQuAD sentences of
+    # 100+ tokens; an over-long sentence is cut by counting, on either path)
+    spans = split_passages(text, count_tokens=bpe, max_tokens=512, overlap_tokens=16)
+    assert bpe.offset_calls <= len(text) // BLOCK_CHARS + 2
+    offsets_path = bpe.count_calls
+    assert offsets_path <= 1.5 * len(spans) + 5, (offsets_path, len(spans))
+    counting = CountOnly(bpe)
+    split_passages(text, count_tokens=counting, max_tokens=512, overlap_tokens=16)
+    assert counting.calls >= n_sentences  # what the offsets path saves
+    assert offsets_path * 3 < counting.calls
