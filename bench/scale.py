@@ -1,0 +1,259 @@
+"""The shipped ranking at scale: a big collection of real-shaped points, over HTTP.
+
+Builds an embedded collection of ``--passages`` points without encoding them all:
+``--base`` real XQuAD paragraphs (12 languages) are encoded once with the bundle
+(cached), and every point is a perturbed copy of one of them (its dense vector
+plus noise, re-normalised; a random 80% of its words plus a few rare terms of
+its own, so its lexical vector is its own). The points go through the same
+code the indexer uses: ``RankingData.decorate`` (centred + lexical vectors),
+``store.upsert``, ``RankingData.added`` (per-language means, re-centring), then
+``store.optimize`` (HNSW).
+
+Then ``xsearch serve`` answers real Tatoeba queries at each concurrency, for
+the default ranking (the server's settings) and the plain dense path
+(``balance=none&mode=dense``) side by side, and the store is checked for
+recall@10 of HNSW against exact search on the dense and centred vectors.
+
+    python -m bench.scale --passages 300000            # the issue's size
+    python -m bench.scale --passages 5000 --duration 3 # a smoke run
+
+Writes bench/results/scale.json (xsearch.provenance header);
+bench/tables/scale.py renders the README table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+
+from bench.api_load import (
+    free_port,
+    measure,
+    sentences,
+    start_server,
+    stop_server,
+    wait_ready,
+)
+from bench.common import DATA, ROOT, find_bundle
+
+COLLECTION = "scale"
+RESULT = ROOT / "bench" / "results" / "scale.json"
+NOISE = 0.35  # norm of the perturbation before re-normalising: cos to the base ~0.94
+PER_DOC = 4
+
+
+def base_passages(data: Path, count: int, bundle: Path, cache: Path) -> dict[str, Any]:
+    """``count`` XQuAD paragraphs (languages in turn) and their passage vectors, cached."""
+    from xsearch.bundle.manifest import read_manifest
+
+    fp = read_manifest(bundle)["fingerprint"]
+    path = cache / f"scale-base-{fp}-{count}.npz"
+    if path.is_file():
+        z = np.load(path, allow_pickle=False)
+        return {"vectors": z["vectors"], "langs": list(z["langs"]), "texts": list(z["texts"])}
+    rows = [json.loads(x) for x in (data / "xquad" / "parallel_paragraphs.jsonl").open()]
+    langs, texts = [], []
+    for row in rows:
+        for lang, text in sorted(row["context"].items()):
+            langs.append(lang)
+            texts.append(text)
+    langs, texts = langs[:count], texts[:count]
+    from xsearch.encoder import Encoder
+
+    print(f"encoding {len(texts)} base paragraphs (once, cached in {path})", file=sys.stderr)
+    vectors = Encoder.load(bundle).encode(texts, "passage")
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, vectors=vectors, langs=np.array(langs), texts=np.array(texts))
+    return {"vectors": vectors, "langs": langs, "texts": texts}
+
+
+def build(home: Path, bundle: Path, base: dict[str, Any], n: int, seed: int) -> dict[str, float]:
+    """Write ``n`` perturbed points through the indexer's store code; time build and optimize."""
+    from xsearch.bundle.manifest import read_manifest
+    from xsearch.documents import point_id
+    from xsearch.ranking.maintain import RankingData
+    from xsearch.settings import Settings
+    from xsearch.store import CollectionSpec, PointRecord, open_store
+    from xsearch.store.base import DENSE
+
+    m = read_manifest(bundle)
+    dim = int(m["dimension"])
+    rng = np.random.default_rng(seed)
+    words = [t.split() for t in base["texts"]]
+    settings = Settings(_env_file=None, home=home, qdrant_url=None)
+    with open_store(settings) as store:
+        if COLLECTION in store.list_collections():
+            store.delete_collection(COLLECTION)
+        store.create_collection(CollectionSpec(COLLECTION, dim, m["fingerprint"], m["name"]))
+        ranking = RankingData(store, dim)
+        t0 = time.perf_counter()
+        for lo in range(0, n, 2048):
+            idx = np.arange(lo, min(n, lo + 2048))
+            src = rng.integers(0, len(base["langs"]), len(idx))
+            noise = rng.standard_normal((len(idx), dim)).astype(np.float32)
+            noise *= NOISE / np.linalg.norm(noise, axis=1, keepdims=True)
+            vecs = base["vectors"][src] + noise
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            points, texts = [], []
+            for i, j, v in zip(idx, src, vecs, strict=True):
+                ws = words[j]
+                keep = [w for w in ws if rng.random() < 0.8] or ws[:1]
+                rare = [f"term{int(rng.zipf(1.3)) % 200_000}" for _ in range(3)]
+                text = " ".join(keep + rare)
+                doc, number = divmod(int(i), PER_DOC)
+                payload = {
+                    "doc_id": f"doc-{doc}", "passage": number, "n_passages": PER_DOC,
+                    "lang": base["langs"][j], "lang_conf": 0.99, "title": f"Document {doc}",
+                    "url": f"https://example.org/{doc}", "text": text, "start": 0,
+                    "end": len(text), "meta": {"year": 2000 + doc % 25},
+                    "content_hash": f"{doc:064x}",
+                }  # fmt: skip
+                points.append(PointRecord(point_id(f"doc-{doc}", number), {DENSE: v}, payload))
+                texts.append(text)
+            ranking.decorate(COLLECTION, points, texts)
+            store.upsert(COLLECTION, points)
+            ranking.added(COLLECTION, points)
+        build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        store.optimize(COLLECTION)
+        optimize_s = time.perf_counter() - t0
+        stats = store.stats(COLLECTION)
+        recall = recall_at_10(store, base, dim, rng)
+    return {
+        "build_s": round(build_s, 1), "optimize_s": round(optimize_s, 1),
+        "points": stats.points, "disk_mb": round((stats.disk_bytes or 0) / 1e6, 1),
+        "indexed": stats.indexed, **recall,
+    }  # fmt: skip
+
+
+def recall_at_10(store: Any, base: dict[str, Any], dim: int, rng: np.random.Generator) -> dict:
+    """recall@10 of the HNSW search against exact search, dense and centred vectors,
+    for 100 queries near real paragraphs (another perturbation of a base vector)."""
+    from xsearch.ranking.centering import LanguageMeans
+    from xsearch.store.base import CENTERED, DENSE
+
+    means = LanguageMeans.from_meta(store.get_meta(COLLECTION), dim)
+    out: dict[str, float] = {}
+    picks = rng.integers(0, len(base["langs"]), 100)
+    for using in (DENSE, CENTERED):
+        hits = 0
+        for j in picks:
+            q = base["vectors"][j] + NOISE * rng.standard_normal(dim).astype(np.float32) / dim**0.5
+            q /= np.linalg.norm(q)
+            if using == CENTERED:
+                q = means.centred(base["langs"][j], q)
+            approx = {p.id for p in store.query(COLLECTION, q, using=using, k=10)}
+            exact = {p.id for p in store.query(COLLECTION, q, using=using, k=10, exact=True)}
+            hits += len(approx & exact)
+        out[f"recall10_{using}"] = round(hits / (10 * len(picks)), 4)
+    return out
+
+
+def serve_and_load(home: Path, bundle: Path, ns: argparse.Namespace) -> list[dict[str, Any]]:
+    """Both rankings at every concurrency, interleaved per level, one server."""
+    import httpx
+
+    pool = sentences()
+    queries = [s for _, s in pool if 3 <= len(s) <= 200]
+    random.Random(3).shuffle(queries)
+    modes = {
+        "default": {},
+        "dense": {"balance": "none", "mode": "dense"},
+    }
+    paths = {
+        m: ["/search?" + urlencode({"q": q, "collection": COLLECTION, "k": 10, **p})
+            for q in queries]
+        for m, p in modes.items()
+    }  # fmt: skip
+    port = free_port()
+    proc = start_server(home, bundle.name, port, {"XSEARCH_THREADS": str(ns.threads)})
+    rows = []
+    try:
+        wait_ready(port, proc)
+        httpx.get(f"http://127.0.0.1:{port}/ready", timeout=10)
+        for i, c in enumerate(ns.concurrency):
+            for k, mode in enumerate(modes):
+                lv = measure(port, proc.pid, mode, c, paths[mode], ns, offset=(2 * i + k) * 10**6)
+                rows.append({
+                    "ranking": mode, "concurrency": c, "requests": lv.requests,
+                    "errors": lv.errors, "req_per_s": round(lv.rps, 1),
+                    "p50_ms": round(lv.p50_ms, 2), "p99_ms": round(lv.p99_ms, 2),
+                    "server_cpu_ms_per_req": round(lv.cpu_ms, 2),
+                    "search_ms": round(lv.search_ms, 2), "encode_ms": round(lv.encode_ms, 2),
+                    "server_rss_mb": round(_rss_mb(proc.pid)),
+                })  # fmt: skip
+                print(f"{mode} c={c}: {rows[-1]}", file=sys.stderr, flush=True)
+    finally:
+        stop_server(proc)
+    return rows
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return float("nan")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap.add_argument("--passages", type=int, default=300_000, help="points in the collection")
+    ap.add_argument("--base", type=int, default=1200, help="real paragraphs encoded (cached)")
+    ap.add_argument("--data", type=Path, default=DATA, help="folder with xquad/ and tatoeba/")
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--duration", type=float, default=10.0, help="measured seconds per level")
+    ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per level")
+    ap.add_argument("--threads", type=int, default=0, help="XSEARCH_THREADS of the server")
+    ap.add_argument("--bundle", default=None, help="bundle name or folder (default: default)")
+    ap.add_argument("--home", type=Path, default=None, help="where the collection is built "
+                    "(default: a temporary folder, removed after)")  # fmt: skip
+    ap.add_argument("--out", type=Path, default=RESULT, help="the JSON result file")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ns = parse(argv)
+    from xsearch.provenance import write_result
+    from xsearch.settings import get_settings
+
+    bundle = find_bundle(ns.bundle)
+    base = base_passages(ns.data, ns.base, bundle, get_settings().home / "cache")
+    load_start = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="xsearch-scale-") as tmp:
+        home = (ns.home or Path(tmp)).resolve()
+        (home / "models").mkdir(parents=True, exist_ok=True)
+        link = home / "models" / bundle.name
+        if not link.exists():
+            link.symlink_to(bundle, target_is_directory=True)
+        store = build(home, bundle, base, ns.passages, seed=7)
+        print(f"built: {store}", file=sys.stderr, flush=True)
+        levels = serve_and_load(home, bundle, ns)
+    results = {
+        "passages": ns.passages, "base_paragraphs": len(base["langs"]),
+        "languages": sorted(set(base["langs"])), "noise": NOISE, "store": store,
+        "levels": levels, "load_at_start": round(load_start, 2),
+        "load_at_end": round(os.getloadavg()[0], 2), "duration_s": ns.duration,
+    }  # fmt: skip
+    write_result(ns.out, results, command=["python", "-m", "bench.scale", *argv])
+    print(json.dumps(results, indent=1))
+    print(f"written to {ns.out}", file=sys.stderr)
+    return 1 if any(lv["errors"] for lv in levels) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

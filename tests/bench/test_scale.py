@@ -1,0 +1,61 @@
+"""bench/scale.py: the collection it builds goes through the indexer's store code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bench.scale import COLLECTION, build
+from bench.tables.scale import TABLES
+from xsearch.bundle.manifest import read_manifest
+from xsearch.provenance import write_result
+from xsearch.ranking.centering import LanguageMeans
+from xsearch.settings import Settings
+from xsearch.store import open_store
+
+
+def test_build_writes_centred_and_lexical_points_with_language_means(
+    tiny_bundle: Path, tmp_path: Path
+) -> None:
+    dim = int(read_manifest(tiny_bundle)["dimension"])
+    rng = np.random.default_rng(0)
+    vecs = rng.standard_normal((6, dim)).astype(np.float32)
+    base = {
+        "vectors": vecs / np.linalg.norm(vecs, axis=1, keepdims=True),
+        "langs": ["en", "de", "fr"] * 2,
+        "texts": [f"paragraph number {i} about rivers and towns" for i in range(6)],
+    }
+    got = build(tmp_path, tiny_bundle, base, 300, seed=1)
+    assert got["points"] == 300 and got["build_s"] >= 0
+    assert 0.0 <= got["recall10_dense"] <= 1.0 and 0.0 <= got["recall10_centered"] <= 1.0
+    with open_store(Settings(_env_file=None, home=tmp_path, qdrant_url=None)) as store:
+        (p,) = store.retrieve(COLLECTION, [store_id(store)], with_vectors=True)
+        assert set(p.vectors or {}) == {"dense", "centered"} and "lexical" in (p.sparse or {})
+        stats = store.stats(COLLECTION)
+        assert set(stats.languages) == {"en", "de", "fr"}
+        assert sum(stats.languages.values()) == 300
+        # the per-language means the ranking centres with, as the indexer keeps them
+        assert set(LanguageMeans.from_meta(stats.meta, len(p.vectors["dense"])).langs) == {
+            "en",
+            "de",
+            "fr",
+        }
+
+
+def store_id(store) -> str:  # noqa: ANN001
+    return next(iter(store.scroll(COLLECTION))).id
+
+
+def test_readme_table_renders(tmp_path: Path) -> None:
+    level = {"ranking": "default", "concurrency": 8, "req_per_s": 50.0, "p50_ms": 12.3,
+             "p99_ms": 40.0, "server_cpu_ms_per_req": 9.1, "search_ms": 4.2,
+             "server_rss_mb": 800, "errors": 0}  # fmt: skip
+    store = {"points": 1000, "build_s": 5, "optimize_s": 2, "disk_mb": 30, "indexed": True,
+             "recall10_dense": 0.99, "recall10_centered": 0.98}  # fmt: skip
+    results = {"levels": [level], "store": store, "base_paragraphs": 10, "languages": ["en"],
+               "load_at_start": 1.0, "load_at_end": 2.0}  # fmt: skip
+    write_result(tmp_path / "bench/results/scale.json", results, command="python -m bench.scale")
+    table = TABLES["scale"](tmp_path)
+    assert "| default | 8 | 50.0 | 12.3 | 40.0 | 9.1 | 4.2 | 800 | 0 |" in table
+    assert "dense 0.990, centred 0.980" in table
