@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from xsearch.schemas import Balance, Mode
+
 Variant = Literal["auto", "fp32", "int8", "fp16", "q4"]
 
 
@@ -69,15 +71,15 @@ class Settings(BaseSettings):
     )
     hnsw_ef: int = Field(128, ge=8, description="HNSW search breadth: higher = better recall")
 
-    # --- ranking (issues 7, 11; defaults chosen by `xsearch eval qa --layout all`
+    # --- ranking (defaults chosen by `xsearch eval qa --layout all`
     # and `xsearch eval pool`, see README "Every corpus shape") ---
     # fair (soft turns) + hybrid (query-language places reordered): within 0.01
     # of the best fixed setting on the parallel, disjoint and skewed XQuAD shapes
     # and on the Tatoeba pool, int8 and fp32, and above plain dense on all.
-    balance: Literal["none", "centered", "interleave", "fair"] = Field(
+    balance: Balance = Field(
         "fair", description="language balance of results"
     )
-    search_mode: Literal["dense", "hybrid"] = Field("hybrid", description="dense or dense+lexical")
+    search_mode: Mode = Field("hybrid", description="dense or dense+lexical")
     hybrid_rrf_k: int = Field(
         5, ge=1, description="RRF constant of hybrid fusion: lower = top ranks count more"
     )

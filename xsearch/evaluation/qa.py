@@ -14,7 +14,7 @@ collection. Questions go through the normal ``Searcher``:
 Each question is encoded once per language and the vector is reused for every
 Y and every ranking setting (``Searcher.search(..., vector=v)``).
 
-Ranking settings (issue 7) are rows of :data:`SETTINGS`; adding one is one line.
+Ranking settings are rows of :data:`SETTINGS`; adding one is one line.
 A setting the engine does not apply (its response does not echo it back, or the
 request is refused) is reported as unsupported, with the reason, not dropped.
 """
