@@ -1,0 +1,75 @@
+"""README table: the encoder alone, the bulk pipeline and concurrent API writers,
+side by side, from ``bench/results/api_writes.json`` (``python -m bench.api_writes``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.tables._source import load, overload_note, source_note
+
+FILE = "bench/results/api_writes.json"
+PIPELINE_GOAL = 0.95  # bulk pipeline / encoder alone
+API_GOAL = 0.8  # API writers / bulk pipeline
+
+LABELS = {
+    "pipeline": "bulk pipeline (`xsearch index`)",
+    "api": "API writers (this code: encode outside the lock, shared encoder calls)",
+    "api_baseline": "API writers (baseline: lock around chunk + encode + write)",
+}
+
+
+def _cores(r: dict) -> int | None:
+    text = str(r.get("machine", {}).get("cores", ""))  # "2 usable (2 online)"
+    return int(text.split()[0]) if text[:1].isdigit() else None
+
+
+def _met(value: float, goal: float) -> str:
+    return f"**{value:.2f}** ({'met' if value >= goal else 'not met'}, goal ≥ {goal:g})"
+
+
+def api_writes(root: Path) -> str:
+    doc = load(root, FILE)
+    r = doc["results"]
+    pipe = r["runs"]["pipeline"]["over_encoder_alone"]
+    rows = []
+    for key, run in r["runs"].items():
+        against = {
+            "pipeline": _met(pipe, PIPELINE_GOAL),
+            "api": _met(r["api_over_pipeline"], API_GOAL),
+        }.get(key)
+        if key == "api_baseline" and r.get("api_baseline_over_pipeline") is not None:
+            against = f"{r['api_baseline_over_pipeline']:.2f} (commit `{run['commit'][:10]}`)"
+        rows.append(
+            f"| {LABELS.get(key, key)} | {run['documents_per_s']:.1f} "
+            f"| {run['encoder_alone_docs_per_s']:.1f} | {run['over_encoder_alone']:.2f} "
+            f"| {against or ''} | {run['errors']} |"
+        )
+    b = r["bundle"]
+    note = overload_note(r["load_at_start"], _cores(r))
+    return "\n".join(
+        [
+            "| run | documents/s | encoder alone around it (documents/s) "
+            "| run / encoder alone | ratio to the goal's reference | failed requests |",
+            "|---|---:|---:|---:|---|---:|",
+            *rows,
+            "",
+            f"{r['documents']:,} documents ({r['passages']:,} passages; {r['corpus']}); "
+            f"{r['writers']} API writers of {r['batch']}-document batches through "
+            f"`xsearch serve` on loopback; bundle {b['name']} ({b['variant']}, {b['threads']} "
+            "threads). The machine is shared and its load moves within minutes, so the encoder "
+            "alone is timed between every two runs and each run is compared with the encoder "
+            "timed right around it; only those ratios mean anything, not the absolute "
+            "documents/s. The pipeline goal is against the encoder alone, the API goal against "
+            "the pipeline (both as ratios to the encoder around them). Chunking + language "
+            f"detection: {r['chunk_langid_cpu_ms_per_doc']:.2f} CPU ms per document, "
+            f"{r['chunk_langid_share_of_encoder']:.0%} of the encoder's time for the same "
+            "documents (run beside the encoder, on its own thread or before the lock).",
+            "",
+            *([note, ""] if note else []),
+            source_note(FILE, doc),
+        ]
+    )
+
+
+TABLES: dict[str, Callable[[Path], str]] = {"api_writes": api_writes}
