@@ -33,6 +33,7 @@ from xsearch.errors import InputError
 from xsearch.indexing import IndexingService, PlannedDoc
 
 END = object()  # end of stream marker
+FIRST_UNIT = 32  # passages in the first encoder call of a run (then doubling)
 _POLL = 0.1  # seconds between checks of the abort flag while a queue is full/empty
 
 
@@ -233,6 +234,10 @@ class Pipeline(Stages):
     def _plan(self, inp: queue.Queue[Any], out: queue.Queue[Any]) -> None:
         unit: list[PlannedDoc] = []
         unit_passages = 0
+        # The first units are small (FIRST_UNIT passages, doubling up to unit_passages):
+        # the encoder starts as soon as a few documents are chunked instead of idling
+        # while the first full unit is planned (issue 14: the encoder never waits).
+        target = min(FIRST_UNIT, self.config.unit_passages)
         halted = False  # --strict and a document failed chunking: nothing after it
         while (batch := self._get(inp)) is not END:
             if self.stop.is_set() or halted:
@@ -264,9 +269,10 @@ class Pipeline(Stages):
             for item in ready:
                 unit.append(item)
                 unit_passages += len(item.passages)
-                if unit_passages >= self.config.unit_passages:
+                if unit_passages >= target:
                     self._put(out, unit)
                     unit, unit_passages = [], 0
+                    target = min(target * 2, self.config.unit_passages)
             self._progress(plan.unchanged)
         if unit and not self.stop.is_set():
             self._put(out, unit)
