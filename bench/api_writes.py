@@ -36,7 +36,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.api_load import free_port, start_server, stop_server, wait_ready
+from bench.api_load import (
+    free_port,
+    process_cpu_seconds,
+    start_server,
+    stop_server,
+    wait_ready,
+)
 from bench.common import DATA, RESULTS, find_bundle, machine_info
 from bench.indexing import make_corpus, run_pipeline
 from xsearch.provenance import write_result
@@ -57,13 +63,22 @@ def chunked_texts(engine: Any, docs: list[dict[str, Any]]) -> tuple[list[str], f
 
 
 def encoder_alone(engine: Any, texts: list[str], n_docs: int) -> dict[str, float]:
+    cpu = time.process_time()
     _, stats = engine.encoder.encode_with_stats(texts, "passage")
-    return {"seconds": round(stats.seconds, 3), "documents_per_s": n_docs / stats.seconds}
+    return {
+        "seconds": round(stats.seconds, 3),
+        "documents_per_s": n_docs / stats.seconds,
+        "cpu_ms_per_doc": (time.process_time() - cpu) / n_docs * 1000,
+    }
 
 
-def serve(home: Path, bundle: str, port: int, threads: int, code: Path | None) -> Any:
+def serve(
+    home: Path, bundle: str, port: int, threads: int, code: Path | None, batch_tokens: int | None
+) -> Any:
     """``xsearch serve`` of this checkout, or of the checkout at ``code`` (--baseline)."""
     extra = {"XSEARCH_THREADS": str(threads)}
+    if batch_tokens is not None:
+        extra["XSEARCH_BATCH_TOKENS"] = str(batch_tokens)
     if code is None:
         return start_server(home, bundle, port, extra)
     env = {k: v for k, v in os.environ.items() if not k.startswith("XSEARCH_")}
@@ -81,13 +96,14 @@ def api_writers(
     batch: int,
     threads: int,
     code: Path | None = None,
+    batch_tokens: int | None = None,
 ) -> dict[str, Any]:
     import httpx
 
     (home / "models").mkdir(parents=True)
     (home / "models" / bundle.name).symlink_to(bundle)
     port = free_port()
-    proc = serve(home, bundle.name, port, threads, code)
+    proc = serve(home, bundle.name, port, threads, code, batch_tokens)
     try:
         wait_ready(port, proc)
         url = f"http://127.0.0.1:{port}/collections/bench/documents"
@@ -114,12 +130,14 @@ def api_writers(
                             counts["errors"] += 1
 
         pool = [threading.Thread(target=writer) for _ in range(writers)]
+        cpu = process_cpu_seconds(proc.pid)
         started = time.perf_counter()
         for t in pool:
             t.start()
         for t in pool:
             t.join()
         wall = time.perf_counter() - started
+        cpu = process_cpu_seconds(proc.pid) - cpu  # the server's, all threads
     finally:
         stop_server(proc)
     return {
@@ -129,6 +147,7 @@ def api_writers(
         "errors": counts["errors"],
         "wall_s": round(wall, 2),
         "documents_per_s": counts["indexed"] / wall,
+        "cpu_ms_per_doc": cpu / max(counts["indexed"], 1) * 1000,
     }
 
 
@@ -146,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unit-passages", type=int, default=512, help="pipeline encoder call size")
     ap.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0 = cores)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--batch-tokens", type=int, default=None,
+        help="XSEARCH_BATCH_TOKENS of every run (default: the settings')",
+    )
     ap.add_argument(
         "--baseline", type=Path, default=None,
         help="also run the API writers against the server code of this checkout (e.g. main)",
@@ -166,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
         settings = get_settings().model_copy(
             update={"home": Path(tmp) / "home", "threads": args.threads}
+            | ({"batch_tokens": args.batch_tokens} if args.batch_tokens else {})
         )
         with Engine.open(settings, bundle=str(bundle)) as engine:
             engine.encoder.encode(["warm-up"])  # session start-up is not indexing time
@@ -177,35 +201,43 @@ def main(argv: list[str] | None = None) -> int:
             # the machine's load moves by 2x within minutes (other engineers' jobs).
             alone = [encoder_alone(engine, texts, len(docs))]
             runs: dict[str, dict[str, Any]] = {}
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             stats = run_pipeline(engine, corpus, args.unit_passages)
+            cpu = time.process_time() - cpu
             runs["pipeline"] = {
                 "indexed": stats.indexed,
                 "errors": 0,
                 "wall_s": round(time.perf_counter() - started, 2),
                 "documents_per_s": stats.indexed / stats.wall_seconds,
                 "outside_encoder_share": round(stats.outside_encoder, 4),
+                "cpu_ms_per_doc": cpu / max(stats.indexed, 1) * 1000,
             }
             alone.append(encoder_alone(engine, texts, len(docs)))
             runs["api"] = api_writers(
-                bundle, Path(tmp) / "api", docs, args.writers, args.batch, args.threads
+                bundle, Path(tmp) / "api", docs, args.writers, args.batch, args.threads,
+                batch_tokens=args.batch_tokens,
             )
             alone.append(encoder_alone(engine, texts, len(docs)))
             if args.baseline is not None:
                 runs["api_baseline"] = api_writers(
                     bundle, Path(tmp) / "base", docs, args.writers, args.batch, args.threads,
-                    args.baseline.resolve(),
+                    args.baseline.resolve(), args.batch_tokens,
                 )
                 runs["api_baseline"]["code"] = str(args.baseline)
                 runs["api_baseline"]["commit"] = _commit(args.baseline)
                 alone.append(encoder_alone(engine, texts, len(docs)))
             enc = engine.encoder
             bundle_info = {"name": enc.name, "variant": enc.variant, "threads": enc.threads}
+    enc_cpu = sum(a["cpu_ms_per_doc"] for a in alone) / len(alone)
     for i, run in enumerate(runs.values()):
         around = (alone[i]["documents_per_s"] + alone[i + 1]["documents_per_s"]) / 2
         run["encoder_alone_docs_per_s"] = round(around, 2)
         run["over_encoder_alone"] = round(run["documents_per_s"] / around, 3)
         run["documents_per_s"] = round(run["documents_per_s"], 2)
+        # CPU per document barely depends on the machine's load: the encoder alone's
+        # CPU per document over the run's is a second, steadier view of its efficiency
+        run["cpu_ms_per_doc"] = round(run["cpu_ms_per_doc"], 2)
+        run["encoder_cpu_over_run_cpu"] = round(enc_cpu / run["cpu_ms_per_doc"], 3)
     pipe = runs["pipeline"]["over_encoder_alone"]
     out = {
         "corpus": source,
@@ -216,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         "writers": args.writers,
         "batch": args.batch,
         "unit_passages": args.unit_passages,
+        "batch_tokens": args.batch_tokens or settings.batch_tokens,
         "encoder_alone_docs_per_s": [round(a["documents_per_s"], 2) for a in alone],
+        "encoder_alone_cpu_ms_per_doc": round(enc_cpu, 2),
         "runs": runs,
         # each run against the encoder alone around it; API against the pipeline so
         "pipeline_over_encoder_alone": pipe,
