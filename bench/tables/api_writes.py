@@ -28,8 +28,8 @@ def _met(value: float, goal: float) -> str:
     return f"**{value:.2f}** ({'met' if value >= goal else 'not met'}, goal ≥ {goal:g})"
 
 
-def api_writes(root: Path) -> str:
-    doc = load(root, FILE)
+def api_writes(root: Path, rel: str = FILE) -> str:
+    doc = load(root, rel)
     r = doc["results"]
     pipe = r["runs"]["pipeline"]["over_encoder_alone"]
     rows = []
@@ -57,7 +57,8 @@ def api_writes(root: Path) -> str:
             f"{r['documents']:,} documents ({r['passages']:,} passages; {r['corpus']}); "
             f"{r['writers']} API writers of {r['batch']}-document batches through "
             f"`xsearch serve` on loopback; bundle {b['name']} ({b['variant']}, {b['threads']} "
-            "threads). The machine is shared and its load moves within minutes, so the encoder "
+            f"threads, encoder batches of {r.get('batch_tokens', 8192):,} tokens at most). "
+            "The machine is shared and its load moves within minutes, so the encoder "
             "alone is timed between every two runs and each run is compared with the encoder "
             "timed right around it; only those ratios mean anything, not the absolute "
             "documents/s. The pipeline goal is against the encoder alone, the API goal against "
@@ -67,9 +68,17 @@ def api_writes(root: Path) -> str:
             "documents (run beside the encoder, on its own thread or before the lock).",
             "",
             *([note, ""] if note else []),
-            source_note(FILE, doc),
+            source_note(rel, doc),
         ]
     )
 
 
+def api_writes_small_batches(root: Path) -> str:
+    """The same run with XSEARCH_BATCH_TOKENS=512 everywhere (encoder alone included)."""
+    return api_writes(root, SMALL)
+
+
+SMALL = "bench/results/api_writes_batch512.json"
 TABLES: dict[str, Callable[[Path], str]] = {"api_writes": api_writes}
+if Path(__file__).resolve().parents[2].joinpath(SMALL).is_file():
+    TABLES["api_writes_batch512"] = api_writes_small_batches
