@@ -43,15 +43,17 @@ def api_writes(root: Path, rel: str = FILE) -> str:
         rows.append(
             f"| {LABELS.get(key, key)} | {run['documents_per_s']:.1f} "
             f"| {run['encoder_alone_docs_per_s']:.1f} | {run['over_encoder_alone']:.2f} "
-            f"| {against or ''} | {run['errors']} |"
+            f"| {against or ''} | {run['cpu_ms_per_doc']:.1f} "
+            f"| {run['encoder_cpu_over_run_cpu']:.2f} | {run['errors']} |"
         )
     b = r["bundle"]
     note = overload_note(r["load_at_start"], _cores(r))
     return "\n".join(
         [
             "| run | documents/s | encoder alone around it (documents/s) "
-            "| run / encoder alone | ratio to the goal's reference | failed requests |",
-            "|---|---:|---:|---:|---|---:|",
+            "| run / encoder alone | ratio to the goal's reference | CPU ms/document "
+            "| encoder alone's CPU / run's CPU | failed requests |",
+            "|---|---:|---:|---:|---|---:|---:|---:|",
             *rows,
             "",
             f"{r['documents']:,} documents ({r['passages']:,} passages; {r['corpus']}); "
@@ -62,7 +64,10 @@ def api_writes(root: Path, rel: str = FILE) -> str:
             "alone is timed between every two runs and each run is compared with the encoder "
             "timed right around it; only those ratios mean anything, not the absolute "
             "documents/s. The pipeline goal is against the encoder alone, the API goal against "
-            "the pipeline (both as ratios to the encoder around them). Chunking + language "
+            "the pipeline (both as ratios to the encoder around them). CPU per document "
+            "(the run's process: the bench for the pipeline, the server for the API) barely "
+            f"depends on the load; the encoder alone takes {r['encoder_alone_cpu_ms_per_doc']:.1f} "
+            "CPU ms per document. Chunking + language "
             f"detection: {r['chunk_langid_cpu_ms_per_doc']:.2f} CPU ms per document, "
             f"{r['chunk_langid_share_of_encoder']:.0%} of the encoder's time for the same "
             "documents (run beside the encoder, on its own thread or before the lock).",
