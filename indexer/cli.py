@@ -409,7 +409,8 @@ def delete(
 
         with Engine.open(settings()) as engine:
             engine.store.get_meta(collection)  # CollectionNotFound, with its fix
-            # the indexing service's delete: the language statistics follow
+            # the indexing service's delete (the language statistics follow); it loads
+            # no model: the vectors to subtract come from the stored points
             removed = engine.indexer.delete_documents(collection, wanted)
     result = {"collection": collection, "documents": len(wanted), "deleted_passages": removed}
     if as_json:

@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from xsearch.settings import Settings
 
 if TYPE_CHECKING:
     from xsearch.encoder import Encoder
+    from xsearch.ranking.maintain import RankingData
     from xsearch.store.base import PointRecord, ScoredPoint, Store
 
 # Points per store call: keeps a server request well under its body limit.
@@ -83,15 +84,52 @@ class WriteStats:
 
 
 class IndexingService:
-    def __init__(self, encoder: Encoder, store: Store, settings: Settings) -> None:
-        self.encoder = encoder
+    """``encoder`` may be a loader (called once, on first use): deleting and reading
+    need only the store and the statistics, so ``xsearch delete`` loads no model."""
+
+    def __init__(
+        self, encoder: Encoder | Callable[[], Encoder], store: Store, settings: Settings
+    ) -> None:
+        self._encoder: Encoder | None = None
+        self._load_encoder: Callable[[], Encoder] | None = None
+        if callable(encoder) and not hasattr(encoder, "encode_with_stats"):
+            self._load_encoder = encoder
+        else:
+            self._encoder = encoder  # type: ignore[assignment]
         self.store = store
         self.settings = settings
         self._lock = threading.Lock()
+        self._encoder_lock = threading.Lock()  # not _lock: prepare_collection holds it
+        self._ranking: RankingData | None = None
+
+    @property
+    def encoder(self) -> Encoder:
+        with self._encoder_lock:
+            if self._encoder is None:
+                assert self._load_encoder is not None
+                self._encoder = self._load_encoder()
+            return self._encoder
+
+    @property
+    def ranking(self) -> RankingData:
+        """Centred + lexical vectors and per-language means (issue 7), on this encoder."""
+        if self._ranking is None:
+            from xsearch.ranking.maintain import RankingData
+
+            dimension = self.encoder.dimension
+            with self._encoder_lock:  # one RankingData (and its lock) per service
+                if self._ranking is None:
+                    self._ranking = RankingData(self.store, dimension)
+        return self._ranking
+
+    def _ranking_of(self, collection: str) -> RankingData:
+        """The statistics of ``collection`` without loading the encoder: the
+        dimension comes from the collection's metadata (a delete needs no model)."""
+        if self._ranking is not None or self._encoder is not None:
+            return self.ranking
         from xsearch.ranking.maintain import RankingData
 
-        # centred + lexical vectors and per-language means (issue 7)
-        self.ranking = RankingData(store, encoder.dimension)
+        return RankingData(self.store, int(self.store.get_meta(collection)["dimension"]))
 
     # --- collection ----------------------------------------------------------------
     def prepare_collection(self, collection: str) -> None:
@@ -452,9 +490,10 @@ class IndexingService:
         flt = SearchFilter(doc_ids=ids)
         # every point of these documents, orphans included (not only passages 0..n-1)
         old = list(self.store.scroll(collection, with_vectors=True, flt=flt))
+        ranking = self._ranking_of(collection)
         removed = self.store.delete_documents(collection, ids)
         try:
-            stale = self.ranking.replace(collection, old, [])
+            stale = ranking.replace(collection, old, [])
         except BaseException as err:
             restore = [
                 PointRecord(str(p.id), dict(p.vectors or {}), p.payload, dict(p.sparse or {}))
@@ -468,7 +507,7 @@ class IndexingService:
                 "were put back",
                 fix="check the disk (space, permissions) and retry",
             ) from err
-        self.ranking.rewrite(collection, stale)
+        ranking.rewrite(collection, stale)
         return removed
 
 

@@ -70,7 +70,9 @@ class Engine:
     def indexer(self) -> IndexingService:
         from xsearch.indexing import IndexingService
 
-        return IndexingService(self.encoder, self.store, self.settings)
+        # the encoder is loaded on the service's first encode: a delete needs none
+        encoder = self._encoder if self._encoder is not None else (lambda: self.encoder)
+        return IndexingService(encoder, self.store, self.settings)
 
     def close(self) -> None:
         with self._lock:
