@@ -148,6 +148,16 @@ class IndexingService:
                 spec = CollectionSpec(collection, enc.dimension, enc.fingerprint, enc.name)
                 self.store.create_collection(spec)  # idempotent if another writer won the race
 
+    def _collection_ready(self, collection: str) -> bool:
+        """True if the collection exists and was built with this encoder's bundle
+        (ConflictError if not); False if it does not exist yet. Creates nothing."""
+        enc = self.encoder
+        try:
+            self.store.ensure_compatible(collection, enc.fingerprint, enc.name)
+        except CollectionNotFound:
+            return False
+        return True
+
     # --- stage 1: plan ---------------------------------------------------------------
     def plan(
         self,
@@ -193,25 +203,29 @@ class IndexingService:
         document stops chunking there (WriteDeadline) instead of running on.
         """
         from xsearch.text import document_passages
+        from xsearch.text.chunking import TooManyPassages
 
         enc = self.encoder
-        item.passages = document_passages(
-            item.doc,
-            count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
-            max_tokens=enc.max_seq_length,
-        )
+        limit = self.settings.max_passages_per_doc
+        try:
+            # the chunker stops as soon as the document is certainly over the limit
+            # (before chunking the rest and before language detection)
+            item.passages = document_passages(
+                item.doc,
+                count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
+                max_tokens=enc.max_seq_length,
+                max_passages=limit,
+            )
+        except TooManyPassages as err:
+            item.passages = []
+            raise LimitExceeded(
+                f"document {item.doc.id!r} makes at least {err.at_least:,} passages, over "
+                f"the limit of {limit:,} per document",
+                fix="split it into smaller documents, or raise XSEARCH_MAX_PASSAGES_PER_DOC",
+            ) from None
         if not item.passages:
             raise InputError(
                 f"document {item.doc.id!r} has no text to index", fix="give it some text"
-            )
-        limit = self.settings.max_passages_per_doc
-        if len(item.passages) > limit:
-            n = len(item.passages)
-            item.passages = []
-            raise LimitExceeded(
-                f"document {item.doc.id!r} makes {n:,} passages, over the limit of "
-                f"{limit:,} per document",
-                fix="split it into smaller documents, or raise XSEARCH_MAX_PASSAGES_PER_DOC",
             )
 
     # --- stage 3: vectors ----------------------------------------------------------------
@@ -387,9 +401,13 @@ class IndexingService:
         A document over ``max_passages_per_doc`` refuses the whole call
         (LimitExceeded), before anything is written.
         """
-        self.prepare_collection(collection)
+        # Nothing is created before the whole request is validated and chunked: a
+        # refused request (a document over the passage limit) leaves no empty collection.
+        exists = self._collection_ready(collection)
         items = self.planned(docs)
-        plan = self.plan(collection, items)
+        # a collection not there yet holds no document: plan every one as new
+        fresh = None if exists else {item.doc.id: ("", 0) for item in items}
+        plan = self.plan(collection, items, pending=fresh)
         results: dict[int, DocResult] = {}
         for item in plan.unchanged:
             results[id(item)] = DocResult(
@@ -413,6 +431,12 @@ class IndexingService:
                 results[id(item)] = DocResult(id=item.doc.id, status="rejected", reason=str(err))
                 continue
             ok.append(item)
+        if not exists and ok:
+            self.prepare_collection(collection)
+            # another process may have created it (and written) meanwhile
+            state = self.store.document_state(collection, [i.doc.id for i in ok])
+            for item in ok:
+                item.old_passages = (state.get(item.doc.id) or ("", 0))[1]
         self.encode(ok)
         ready: list[PlannedDoc] = []
         for item in ok:

@@ -23,6 +23,7 @@ def document_passages(
     max_tokens: int,
     overlap_tokens: int = 32,
     detect: bool = True,
+    max_passages: int | None = None,
 ) -> list[Passage]:
     """Split ``doc`` into passages that fit ``max_tokens`` as the encoder sees them.
 
@@ -32,8 +33,10 @@ def document_passages(
     short or undecided passages inheriting the document's language (detected
     once on its first few KB); with ``detect=False`` it is "und".
     Returns [] for blank text (callers reject such documents).
+    ``max_passages``: TooManyPassages (a LimitExceeded) as soon as the document
+    certainly makes more, before the rest is chunked and before any detection.
     """
-    spans = _spans_with_title(doc, count_tokens, max_tokens, overlap_tokens)
+    spans = _spans_with_title(doc, count_tokens, max_tokens, overlap_tokens, max_passages)
     texts = [doc.text[s.start : s.end] for s in spans]
     langs = _languages(doc, texts, detect)
     return [
@@ -46,12 +49,16 @@ def document_passages(
 
 
 def _spans_with_title(
-    doc: Document, count_tokens: CountTokens, max_tokens: int, overlap_tokens: int
+    doc: Document,
+    count_tokens: CountTokens,
+    max_tokens: int,
+    overlap_tokens: int,
+    max_passages: int | None = None,
 ) -> list[Span]:
     if not doc.title:
         return split_passages(
             doc.text, count_tokens=count_tokens, max_tokens=max_tokens,
-            overlap_tokens=overlap_tokens,
+            overlap_tokens=overlap_tokens, max_passages=max_passages,
         )
     overhead = count_tokens("")
     title_tokens = max(0, count_tokens(f"{doc.title}\n") - overhead)
@@ -65,6 +72,7 @@ def _spans_with_title(
         spans = split_passages(
             doc.text, count_tokens=count_tokens, max_tokens=max_tokens,
             overlap_tokens=overlap_tokens, title_tokens=title_tokens,
+            max_passages=max_passages,
         )
         if not spans:
             return spans
