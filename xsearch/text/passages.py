@@ -6,7 +6,13 @@ from xsearch.documents import Document, Passage
 from xsearch.errors import InputError
 from xsearch.text.chunking import CountTokens, Span, split_passages
 from xsearch.text.langcodes import UNDETERMINED
-from xsearch.text.langid import UNKNOWN, LangGuess, detect_language
+from xsearch.text.langid import (
+    DETECT_CHARS,
+    UNKNOWN,
+    LangGuess,
+    _dominant_script,
+    detect_language,
+)
 
 # The document's language is detected on its first few KB, once.
 DOC_DETECT_CHARS = 3000
@@ -14,6 +20,10 @@ DOC_DETECT_CHARS = 3000
 # script decides): a few words say little, and a document rarely switches
 # language for one line.
 SHORT_PASSAGE_CHARS = 200
+# A long passage takes the document's language, without its own langdetect run,
+# when the document's guess and the n-gram model's for the passage agree at this
+# confidence or more (see _same_as_document).
+SAME_AS_DOC_CONF = 0.9
 
 
 def document_passages(
@@ -98,16 +108,23 @@ def _languages(doc: Document, texts: list[str], detect: bool) -> list[LangGuess]
     if not detect or not texts:
         return [UNKNOWN] * len(texts)
     doc_guess: LangGuess | None = None  # detected only when a passage needs it
+    doc_script = ""
     out: list[LangGuess] = []
     for text in texts:
+        short = len(text) < SHORT_PASSAGE_CHARS
+        if not short:
+            if doc_guess is None:
+                doc_guess, doc_script = _document_language(doc.text)
+            if _same_as_document(text, doc_guess, doc_script):
+                out.append(doc_guess)
+                continue
         own = detect_language(text)
         confident = own.lang != UNDETERMINED and own.confidence >= 0.80
-        short = len(text) < SHORT_PASSAGE_CHARS
         if confident and not short:
             out.append(own)
             continue
         if doc_guess is None:
-            doc_guess = detect_language(doc.text, max_chars=DOC_DETECT_CHARS)
+            doc_guess, doc_script = _document_language(doc.text)
         # A short passage keeps the document's language unless its script
         # says otherwise (a Korean paragraph in an English document) or the
         # document's own language is unknown.
@@ -116,3 +133,27 @@ def _languages(doc: Document, texts: list[str], detect: bool) -> list[LangGuess]
         else:
             out.append(doc_guess)
     return out
+
+
+def _document_language(text: str) -> tuple[LangGuess, str]:
+    """The document's language (detected once, on its first few KB) and script."""
+    sample = text[:DOC_DETECT_CHARS]
+    return detect_language(sample, max_chars=DOC_DETECT_CHARS), _dominant_script(sample)[0]
+
+
+def _same_as_document(text: str, doc_guess: LangGuess, doc_script: str) -> bool:
+    """True when a long passage is evidently in the document's (confident)
+    language: written in the document's script, and the fast n-gram model
+    (xsearch.text.shortid, ~1 ms where langdetect takes 5-25 ms) names the same
+    language. Otherwise (another script, another language, a close call) the
+    passage gets its own full detection, so mixed-language documents keep a
+    language per passage (bench/chunking.py --langs measures the agreement)."""
+    from xsearch.text import shortid
+
+    if doc_guess.lang == UNDETERMINED or doc_guess.confidence < SAME_AS_DOC_CONF:
+        return False
+    sample = text[:DETECT_CHARS]
+    if _dominant_script(sample)[0] != doc_script:
+        return False
+    lang, prob = shortid.classify(sample)
+    return lang == doc_guess.lang and prob >= SAME_AS_DOC_CONF
