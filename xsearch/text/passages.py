@@ -20,10 +20,10 @@ DOC_DETECT_CHARS = 3000
 # script decides): a few words say little, and a document rarely switches
 # language for one line.
 SHORT_PASSAGE_CHARS = 200
-# A long passage takes the document's language, without its own langdetect run,
-# when the document's guess and the n-gram model's for the passage agree at this
-# confidence or more (see _same_as_document).
-SAME_AS_DOC_CONF = 0.9
+# A long passage takes a language already detected in the document, without its
+# own langdetect run, when the n-gram model names it with this posterior or more
+# (see _known_language).
+SAME_AS_KNOWN_CONF = 0.9
 
 
 def document_passages(
@@ -108,23 +108,34 @@ def _languages(doc: Document, texts: list[str], detect: bool) -> list[LangGuess]
     if not detect or not texts:
         return [UNKNOWN] * len(texts)
     doc_guess: LangGuess | None = None  # detected only when a passage needs it
-    doc_script = ""
+    # (script, language) -> a confident langdetect answer already given in this
+    # document: a long passage the fast n-gram model places there takes it
+    known: dict[tuple[str, str], LangGuess] = {}
+    # Shortcut hits and misses: where passages keep switching language inside
+    # (paragraphs alternating), the shortcut only adds its cost: stop trying.
+    hits = misses = 0
     out: list[LangGuess] = []
     for text in texts:
         short = len(text) < SHORT_PASSAGE_CHARS
         if not short:
             if doc_guess is None:
-                doc_guess, doc_script = _document_language(doc.text)
-            if _same_as_document(text, doc_guess, doc_script):
-                out.append(doc_guess)
-                continue
+                doc_guess = _document_language(doc.text, known)
+            if misses <= hits + 2:
+                seen = _known_language(text, known)
+                if seen is not None:
+                    hits += 1
+                    out.append(seen)
+                    continue
+                misses += 1 if known else 0
         own = detect_language(text)
         confident = own.lang != UNDETERMINED and own.confidence >= 0.80
         if confident and not short:
+            if own.method == "langdetect":
+                known.setdefault((_script(text), own.lang), own)
             out.append(own)
             continue
         if doc_guess is None:
-            doc_guess, doc_script = _document_language(doc.text)
+            doc_guess = _document_language(doc.text, known)
         # A short passage keeps the document's language unless its script
         # says otherwise (a Korean paragraph in an English document) or the
         # document's own language is unknown.
@@ -135,25 +146,47 @@ def _languages(doc: Document, texts: list[str], detect: bool) -> list[LangGuess]
     return out
 
 
-def _document_language(text: str) -> tuple[LangGuess, str]:
-    """The document's language (detected once, on its first few KB) and script."""
+def _script(text: str) -> str:
+    return _dominant_script(text[:DETECT_CHARS])[0]
+
+
+def _document_language(text: str, known: dict[tuple[str, str], LangGuess]) -> LangGuess:
+    """The document's language, detected once on its first few KB; a confident
+    langdetect answer is also a language its passages may evidently be in."""
     sample = text[:DOC_DETECT_CHARS]
-    return detect_language(sample, max_chars=DOC_DETECT_CHARS), _dominant_script(sample)[0]
+    guess = detect_language(sample, max_chars=DOC_DETECT_CHARS)
+    if guess.method == "langdetect" and guess.confidence >= SAME_AS_KNOWN_CONF:
+        known.setdefault((_script(sample), guess.lang), guess)
+    return guess
 
 
-def _same_as_document(text: str, doc_guess: LangGuess, doc_script: str) -> bool:
-    """True when a long passage is evidently in the document's (confident)
-    language: written in the document's script, and the fast n-gram model
-    (xsearch.text.shortid, ~1 ms where langdetect takes 5-25 ms) names the same
-    language. Otherwise (another script, another language, a close call) the
-    passage gets its own full detection, so mixed-language documents keep a
-    language per passage (bench/chunking.py --langs measures the agreement)."""
+def _known_language(text: str, known: dict[tuple[str, str], LangGuess]) -> LangGuess | None:
+    """The language of a long passage when it is evident, without a langdetect run
+    (5-25 ms a passage; the n-gram model of xsearch.text.shortid takes ~1 ms): the
+    n-gram model names, at SAME_AS_KNOWN_CONF or more, a language that langdetect
+    already gave confidently in this document (the document's own, or an earlier
+    passage's) in the same script. Otherwise None: the passage gets its own full
+    detection, so mixed-language documents keep a language per passage
+    (bench/chunking.py --langs measures the agreement with detecting every one).
+    Scripts that decide alone (Greek, Thai, Han, kana ...) never get here: their
+    detection is already cheap."""
+    if not known:
+        return None
     from xsearch.text import shortid
 
-    if doc_guess.lang == UNDETERMINED or doc_guess.confidence < SAME_AS_DOC_CONF:
-        return False
     sample = text[:DETECT_CHARS]
-    if _dominant_script(sample)[0] != doc_script:
-        return False
-    lang, prob = shortid.classify(sample)
-    return lang == doc_guess.lang and prob >= SAME_AS_DOC_CONF
+    script = _script(sample)
+    if not any(known_script == script for known_script, _lang in known):
+        return None  # (a passage in a script that decides alone: its detection is cheap)
+    # Both halves of what langdetect would read must agree: a passage that
+    # switches language inside it is a close call, left to langdetect.
+    mid = len(sample) // 2
+    langs = set()
+    for half in (sample[:mid], sample[mid:]):
+        lang, prob = shortid.classify(half)
+        if prob < SAME_AS_KNOWN_CONF:
+            return None
+        langs.add(lang)
+    if len(langs) != 1:
+        return None
+    return known.get((script, langs.pop()))
