@@ -12,7 +12,7 @@ paragraphs when ../shared/data is present (tests.text.corpus), our sentences els
 passage, the path before (langdetect on every long passage) and now (the
 document's language taken by long passages in its script that the n-gram model
 agrees with), side by side on the same passages: seconds per MB of text (best
-of 2, alternating) and the share of passages given the same language, for long
+of 3, alternating) and the share of passages given the same language, for long
 XQuAD documents per language and mixed-language documents (paragraphs of two or
 three languages alternating: "en+zh"; or two halves: "en|ru").
 """
@@ -166,7 +166,7 @@ def run_langs(bundle: Path, kb: int) -> dict[str, Any]:
         texts = [text[sp.start : sp.end] for sp in spans]
         best: dict[str, float] = {}
         langs: dict[str, list[str]] = {}
-        for _round in range(2):
+        for _round in range(3):
             for path, fn in (("before", _languages_before), ("now", _languages)):
                 started = time.perf_counter()
                 guesses = fn(doc, texts) if path == "before" else fn(doc, texts, True)
