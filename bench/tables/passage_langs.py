@@ -22,6 +22,7 @@ def passage_langs(root: Path) -> str:
     ]
     for name, row in res["docs"].items():
         kind = "mixed: " if row["mixed"] else ""
+        name = name.replace("|", " then ")  # (a "|" would split the Markdown cell)
         lines.append(
             f"| {kind}{name} | {row['passages']} | {row['before_s_per_mb']:.2f} "
             f"| {row['now_s_per_mb']:.2f} | {row['speedup']:.2f}x | {row['agreement']:.1%} |"
@@ -29,7 +30,7 @@ def passage_langs(root: Path) -> str:
     lines.append("")
     lines.append(
         f"{res['kb']} KB of XQuAD paragraphs per document (`+`: paragraphs alternating, "
-        "`|`: two halves), cut into passages by the bundle's tokenizer; both paths on "
+        "`then`: two halves), cut into passages by the bundle's tokenizer; both paths on "
         "the same passages, best of 3, alternating. " + source_note(REL, doc)
     )
     return "\n".join(lines)
