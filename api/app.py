@@ -26,7 +26,7 @@ from api.errors import install_error_handlers, responses
 from api.limits import BodySizeLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.microbatch import MicroBatcher
-from api.routers import collections, documents, ops, search
+from api.routers import collections, documents, encode, ops, search
 from api.security import KeyRing
 from xsearch.runtime import Engine
 from xsearch.settings import Settings, get_settings
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.xsearch = state
     install_error_handlers(app)
-    for module in (search, documents, collections, ops):
+    for module in (search, documents, collections, encode, ops):
         # Any route may fail unexpectedly: 500 is documented (same body) everywhere.
         app.include_router(module.router, responses=responses(500))
     _add_page(app)

@@ -1,4 +1,4 @@
-"""``xsearch index``, ``xsearch add``, ``xsearch stats``, ``xsearch delete``, ``xsearch check``.
+"""``xsearch index``, ``xsearch add``, ``xsearch delete``, ``xsearch check``: writing documents.
 
 Exit codes of ``index`` and ``add``: 0 all good; 1 the run finished with
 rejects (listed in the rejects file); 2 ``--strict`` stopped at the first
@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from xsearch.cli.common import BundleOpt, CollectionOpt, JsonOpt, print_json, settings
+from xsearch.cli.common import (
+    ApiKeyOpt,
+    ApiOpt,
+    BundleOpt,
+    CollectionOpt,
+    JsonOpt,
+    library,
+    print_json,
+    settings,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,22 +34,12 @@ if TYPE_CHECKING:
     from indexer.progress import RunStats
     from indexer.rejects import Reject, RejectSink
 
-ApiOpt = typer.Option(
-    None,
-    "--api",
-    help="send documents to a running xsearch API instead of opening the store",
-    envvar="XSEARCH_API_URL",
-)
-ApiKeyOpt = typer.Option(
-    None, "--api-key", help="API key for --api", envvar="XSEARCH_API_KEY", show_default=False
-)
 VariantOpt = typer.Option(None, "--variant", help="model variant: auto|fp32|int8|fp16")
 
 
 def register(app: typer.Typer) -> None:
     app.command("index")(index)
     app.command("add")(add)
-    app.command("stats")(stats)
     app.command("delete")(delete)
     app.command("check")(check)
 
@@ -172,11 +171,10 @@ def _run_remote(
     reporter: Any,
     stop: threading.Event,
 ) -> RunStats:
-    from indexer.client import ApiClient
     from indexer.remote import RemotePipeline
 
     s = settings()
-    with ApiClient(api, api_key=api_key) as client:
+    with library(api, api_key) as client:
         pipeline = RemotePipeline(
             client,
             inputs,
@@ -288,15 +286,8 @@ def add(
 def _add_docs(
     collection: str, docs: list[Any], api: str | None, api_key: str | None, bundle: str | None
 ) -> list[Any]:
-    if api:
-        from indexer.client import ApiClient
-
-        with ApiClient(api, api_key=api_key) as client:
-            return client.index(collection, docs)
-    from xsearch.runtime import Engine
-
-    with Engine.open(settings(), bundle=bundle) as engine:
-        return engine.indexer.index_documents(collection, docs)
+    with library(api, api_key, bundle=bundle) as lib:
+        return lib.add(docs, collection=collection).results
 
 
 def _reject_row(reject: Reject) -> dict[str, Any]:
@@ -328,56 +319,6 @@ def _print_results(rows: list[dict[str, Any]]) -> None:
     Console().print(table)
 
 
-def stats(
-    collection: str = CollectionOpt,
-    api: str | None = ApiOpt,
-    api_key: str | None = ApiKeyOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Documents, passages, languages, bundle and disk size of a collection.
-
-    Example: xsearch stats -c news --json
-    """
-    if api:
-        from indexer.client import ApiClient
-
-        with ApiClient(api, api_key=api_key) as client:
-            info = client.collection_info(collection)
-    else:
-        from xsearch.runtime import Engine
-
-        with Engine.open(settings()) as engine:
-            s = engine.store.stats(collection)
-        info = {k: v for k, v in s.__dict__.items() if k != "meta"}
-    if as_json:
-        print_json(info)
-        return
-    _print_stats(info)
-
-
-def _print_stats(info: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"collection {info['name']}", show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("value")
-    disk = info.get("disk_bytes")
-    langs = sorted(info.get("languages", {}).items(), key=lambda kv: (-kv[1], kv[0]))
-    rows = [
-        ("documents", f"{info['documents']:,}"),
-        ("passages", f"{info['points']:,}"),
-        ("languages (passages)", ", ".join(f"{k} {v:,}" for k, v in langs) or "-"),
-        ("bundle", f"{info['bundle']} ({str(info['fingerprint'])[:12]})"),
-        ("dimension", str(info["dimension"])),
-        ("disk size", _size(disk) if disk is not None else "n/a (server)"),
-        ("search index (HNSW)", "built" if info.get("indexed") else "not built (exact search)"),
-    ]
-    for what, value in rows:
-        table.add_row(what, value)
-    Console().print(table)
-
-
 def delete(
     ids: Annotated[list[str] | None, typer.Argument(help="document ids")] = None,
     collection: str = CollectionOpt,
@@ -399,19 +340,8 @@ def delete(
     if not wanted:
         raise InputError("no document ids given", fix="name ids, or use --ids-from FILE")
     wanted = list(dict.fromkeys(wanted))  # each once, in order
-    if api:
-        from indexer.client import ApiClient
-
-        with ApiClient(api, api_key=api_key) as client:
-            removed = sum(client.delete(collection, doc_id) for doc_id in wanted)
-    else:
-        from xsearch.runtime import Engine
-
-        with Engine.open(settings()) as engine:
-            engine.store.get_meta(collection)  # CollectionNotFound, with its fix
-            # the indexing service's delete (the language statistics follow); it loads
-            # no model: the vectors to subtract come from the stored points
-            removed = engine.indexer.delete_documents(collection, wanted)
+    with library(api, api_key) as lib:
+        removed = lib.delete(wanted, collection=collection)
     result = {"collection": collection, "documents": len(wanted), "deleted_passages": removed}
     if as_json:
         print_json(result)
@@ -499,15 +429,6 @@ def _format(fmt: str | None) -> Any:
     if fmt not in FORMATS:
         raise ConfigError(f"unknown --format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
     return fmt
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def _exit(code: int) -> None:

@@ -32,7 +32,7 @@ from indexer.sources import InputPlan, ProgressBytes, SourceOptions, read_source
 from xsearch.errors import InputError
 from xsearch.indexing import IndexingService, PlannedDoc
 
-_END = object()  # end of stream marker
+END = object()  # end of stream marker
 _POLL = 0.1  # seconds between checks of the abort flag while a queue is full/empty
 
 
@@ -45,14 +45,16 @@ class PipelineConfig:
     queue_size: int = 4
 
 
-class _Aborted(Exception):
+class Aborted(Exception):
     """Raised inside a stage when another stage failed."""
 
 
-class Pipeline:
+class Stages:
+    """What the local and the remote (``--api``) pipelines share: reading, bounded
+    queues, stopping and aborting, rejects and progress."""
+
     def __init__(
         self,
-        service: IndexingService,
         inputs: InputPlan,
         options: SourceOptions,
         config: PipelineConfig,
@@ -60,7 +62,6 @@ class Pipeline:
         reporter: Reporter,
         stop: threading.Event | None = None,
     ) -> None:
-        self.service = service
         self.inputs = inputs
         self.options = options
         self.config = config
@@ -74,33 +75,16 @@ class Pipeline:
         self._abort = threading.Event()
         self._no_more = threading.Event()  # --strict: read nothing more, finish the rest
         self._errors: list[BaseException] = []
-        # Documents planned but not yet written: doc id -> (hash, passages, item).
-        self._pending: dict[str, tuple[str, int, PlannedDoc]] = {}
-        self._pending_lock = threading.Lock()
 
-    # --- running -----------------------------------------------------------------------
-    def run(self) -> RunStats:
-        """Index everything; raises the first stage error (StoreLocked, StrictStop, ...)."""
-        # On this thread, before any other starts: a locked store or a bundle
-        # mismatch is reported as one clear error, not from inside a worker.
-        self.service.prepare_collection(self.config.collection)
-        self.service.store.count(self.config.collection)  # opens the shard: StoreLocked here
-        size = self.config.queue_size
-        to_plan: queue.Queue[Any] = queue.Queue(maxsize=size * 2)
-        to_encode: queue.Queue[Any] = queue.Queue(maxsize=2)
-        to_write: queue.Queue[Any] = queue.Queue(maxsize=2)
-        threads = [
-            threading.Thread(target=self._guard, args=(self._read, to_plan), name="xs-read"),
-            threading.Thread(
-                target=self._guard, args=(self._plan, to_plan, to_encode), name="xs-plan"
-            ),
-            threading.Thread(target=self._guard, args=(self._write, to_write), name="xs-write"),
-        ]
+    def _run(
+        self, threads: list[threading.Thread], main: Callable[..., None], *args: Any
+    ) -> RunStats:
+        """Start ``threads``, run ``main`` on this thread, and account for the end."""
         self.reporter.start(self.inputs.total_bytes)
         try:
             for t in threads:
                 t.start()
-            self._guard(self._encode, to_encode, to_write)
+            self._guard(main, *args)
         except BaseException as exc:  # KeyboardInterrupt on the second Ctrl-C
             self._fail(exc)
         finally:
@@ -129,13 +113,13 @@ class Pipeline:
     def _guard(self, target: Callable[..., None], *args: Any) -> None:
         try:
             target(*args)
-        except _Aborted:
+        except Aborted:
             pass
         except BaseException as exc:
             self._fail(exc)
 
     def _fail(self, exc: BaseException) -> None:
-        if not isinstance(exc, _Aborted):
+        if not isinstance(exc, Aborted):
             self._errors.append(exc)
         self._abort.set()
 
@@ -146,7 +130,7 @@ class Pipeline:
                 return
             except queue.Full:
                 if self._abort.is_set():
-                    raise _Aborted from None
+                    raise Aborted from None
 
     def _get(self, q: queue.Queue[Any]) -> Any:
         while True:
@@ -154,14 +138,14 @@ class Pipeline:
                 return q.get(timeout=_POLL)
             except queue.Empty:
                 if self._abort.is_set():
-                    raise _Aborted from None
+                    raise Aborted from None
 
     # --- stages ------------------------------------------------------------------------
     def _read(self, out: queue.Queue[Any]) -> None:
         shard, batch = self.config.shard, []
         for _file, record in read_sources(self.inputs, self.options, self.bytes):
             if self._abort.is_set():
-                raise _Aborted
+                raise Aborted
             if self.stop.is_set() or self._no_more.is_set():
                 break
             self.stats.add(read=1)
@@ -182,7 +166,7 @@ class Pipeline:
                 batch = []
         if batch:
             self._put(out, batch)
-        self._put(out, _END)
+        self._put(out, END)
 
     def _batch_full(self, batch: list[PlannedDoc]) -> bool:
         return len(batch) >= self.config.read_batch
@@ -201,11 +185,56 @@ class Pipeline:
             return False
         return True
 
+    def _progress(self, done: list[PlannedDoc]) -> None:
+        if done:
+            self.done_bytes = max(self.done_bytes, max(item.tag[2] for item in done))
+        self.reporter.update(self.stats, self.done_bytes)
+
+
+class Pipeline(Stages):
+    """The local pipeline: plan, chunk, encode and write with an IndexingService."""
+
+    def __init__(
+        self,
+        service: IndexingService,
+        inputs: InputPlan,
+        options: SourceOptions,
+        config: PipelineConfig,
+        rejects: RejectSink,
+        reporter: Reporter,
+        stop: threading.Event | None = None,
+    ) -> None:
+        super().__init__(inputs, options, config, rejects, reporter, stop)
+        self.service = service
+        # Documents planned but not yet written: doc id -> (hash, passages, item).
+        self._pending: dict[str, tuple[str, int, PlannedDoc]] = {}
+        self._pending_lock = threading.Lock()
+
+    # --- running -----------------------------------------------------------------------
+    def run(self) -> RunStats:
+        """Index everything; raises the first stage error (StoreLocked, StrictStop, ...)."""
+        # On this thread, before any other starts: a locked store or a bundle
+        # mismatch is reported as one clear error, not from inside a worker.
+        self.service.prepare_collection(self.config.collection)
+        self.service.store.count(self.config.collection)  # opens the shard: StoreLocked here
+        size = self.config.queue_size
+        to_plan: queue.Queue[Any] = queue.Queue(maxsize=size * 2)
+        to_encode: queue.Queue[Any] = queue.Queue(maxsize=2)
+        to_write: queue.Queue[Any] = queue.Queue(maxsize=2)
+        threads = [
+            threading.Thread(target=self._guard, args=(self._read, to_plan), name="xs-read"),
+            threading.Thread(
+                target=self._guard, args=(self._plan, to_plan, to_encode), name="xs-plan"
+            ),
+            threading.Thread(target=self._guard, args=(self._write, to_write), name="xs-write"),
+        ]
+        return self._run(threads, self._encode, to_encode, to_write)
+
     def _plan(self, inp: queue.Queue[Any], out: queue.Queue[Any]) -> None:
         unit: list[PlannedDoc] = []
         unit_passages = 0
         halted = False  # --strict and a document failed chunking: nothing after it
-        while (batch := self._get(inp)) is not _END:
+        while (batch := self._get(inp)) is not END:
             if self.stop.is_set() or halted:
                 continue  # stopping: read but not yet planned documents wait for the re-run
             started = time.perf_counter()
@@ -241,19 +270,19 @@ class Pipeline:
             self._progress(plan.unchanged)
         if unit and not self.stop.is_set():
             self._put(out, unit)
-        self._put(out, _END)
+        self._put(out, END)
 
     def _encode(self, inp: queue.Queue[Any], out: queue.Queue[Any]) -> None:
-        while (unit := self._get(inp)) is not _END:
+        while (unit := self._get(inp)) is not END:
             if self.stop.is_set():
                 continue  # stopping: only the unit being encoded and those encoded are written
             seconds, truncated = self.service.encode(unit)
             self.stats.add(encode_seconds=seconds, truncated=truncated)
             self._put(out, unit)
-        self._put(out, _END)
+        self._put(out, END)
 
     def _write(self, inp: queue.Queue[Any]) -> None:
-        while (unit := self._get(inp)) is not _END:
+        while (unit := self._get(inp)) is not END:
             written = self.service.write(self.config.collection, unit)
             self.stats.add(
                 indexed=len(unit),
@@ -267,11 +296,6 @@ class Pipeline:
                     if entry is not None and entry[2] is item:  # not re-planned since
                         del self._pending[item.doc.id]
             self._progress(unit)
-
-    def _progress(self, done: list[PlannedDoc]) -> None:
-        if done:
-            self.done_bytes = max(self.done_bytes, max(item.tag[2] for item in done))
-        self.reporter.update(self.stats, self.done_bytes)
 
 
 def maybe_optimize(

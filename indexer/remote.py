@@ -1,30 +1,38 @@
 """``--api URL``: the same reader, but batches go to a running xsearch API.
 
-Up to ``in_flight`` requests run at once, so reading and the server's
-encoding overlap; the queue in front of them is bounded like the local one.
+Up to ``in_flight`` requests run at once (through one ``xsearch.Client``; any
+``SearchEngine`` works), so reading and the server's encoding overlap; the
+queue in front of them is bounded like the local one.
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from indexer.client import ApiClient, json_size
-from indexer.pipeline import _END, Pipeline, PipelineConfig, _Aborted
+from indexer.pipeline import END, Aborted, PipelineConfig, Stages
 from indexer.progress import Reporter, RunStats
 from indexer.rejects import Reject, RejectSink
 from indexer.sources import InputPlan, SourceOptions
+from xsearch.documents import Document
 from xsearch.indexing import PlannedDoc
+from xsearch.library import SearchEngine, document_payload
 from xsearch.schemas import DocResult
 
 
-class RemotePipeline(Pipeline):
+def json_size(doc: Document) -> int:
+    """Bytes the document takes in a request body (for batching under the body limit)."""
+    return len(json.dumps(document_payload(doc), ensure_ascii=False).encode("utf-8")) + 2
+
+
+class RemotePipeline(Stages):
     def __init__(
         self,
-        client: ApiClient,
+        client: SearchEngine,
         inputs: InputPlan,
         options: SourceOptions,
         config: PipelineConfig,
@@ -36,7 +44,7 @@ class RemotePipeline(Pipeline):
         batch_bytes: int = 16 * 1024 * 1024,
         in_flight: int = 2,
     ) -> None:
-        super().__init__(None, inputs, options, config, rejects, reporter, stop)  # type: ignore[arg-type]
+        super().__init__(inputs, options, config, rejects, reporter, stop)
         self.client = client
         self.batch_docs = batch_docs
         self.batch_bytes = batch_bytes
@@ -53,30 +61,12 @@ class RemotePipeline(Pipeline):
     def run(self) -> RunStats:
         batches: queue.Queue[Any] = queue.Queue(maxsize=self.in_flight * 2)
         reader = threading.Thread(target=self._guard, args=(self._read, batches), name="xs-read")
-        self.reporter.start(self.inputs.total_bytes)
-        try:
-            reader.start()
-            self._guard(self._send_all, batches)
-        except BaseException as exc:  # KeyboardInterrupt on the second Ctrl-C
-            self._fail(exc)
-        finally:
-            self._join([reader])
-            self.stats.wall_seconds = self.stats.elapsed
-            if not self._errors and not self.stop.is_set():
-                self.done_bytes = self.bytes.value
-            self.reporter.update(self.stats, self.done_bytes)
-            self.reporter.stop()
-        if self._errors:
-            raise self._errors[0]
-        self.stats.interrupted = self.stop.is_set() and self.strict_error is None
-        if self.strict_error is not None:
-            raise self.strict_error
-        return self.stats
+        return self._run([reader], self._send_all, batches)
 
     def _send_all(self, batches: queue.Queue[Any]) -> None:
         running: set[Future[tuple[list[PlannedDoc], list[DocResult], float]]] = set()
         with ThreadPoolExecutor(self.in_flight, thread_name_prefix="xs-api") as pool:
-            while (batch := self._get(batches)) is not _END:
+            while (batch := self._get(batches)) is not END:
                 if len(running) >= self.in_flight:
                     done, running = wait(running, return_when=FIRST_COMPLETED)
                     for fut in done:
@@ -87,10 +77,10 @@ class RemotePipeline(Pipeline):
 
     def _send(self, batch: list[PlannedDoc]) -> tuple[list[PlannedDoc], list[DocResult], float]:
         if self._abort.is_set():
-            raise _Aborted
+            raise Aborted
         started = time.perf_counter()
-        results = self.client.index(self.config.collection, [item.doc for item in batch])
-        return batch, results, time.perf_counter() - started
+        resp = self.client.add([item.doc for item in batch], collection=self.config.collection)
+        return batch, resp.results, time.perf_counter() - started
 
     def _account(self, batch: list[PlannedDoc], results: list[DocResult], seconds: float) -> None:
         self.stats.add(api_seconds=seconds)

@@ -6,7 +6,7 @@ library validates the same limits the API documents.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -19,8 +19,10 @@ from pydantic import (
 )
 
 from xsearch import validation
+from xsearch.documents import MetaValue
 
-MetaValue = str | int | float | bool
+__all__ = ["MetaValue"]  # re-exported: requests and documents share one definition
+
 # Request fields where a JSON boolean must not pass as a number (pydantic's lax
 # mode turns true into 1, so "k": true searched for one hit) and numbers must be
 # finite; ints also keep to 64 bits (the store's integer width).
@@ -52,8 +54,10 @@ class SearchRequest(BaseModel):
 
     query: str = Field(..., description="the query, in any language")
     collection: str = Field(..., description="collection to search")
-    k: Int64 = Field(10, ge=1, description="hits per page (documents)")
-    offset: Int64 = Field(0, ge=0, description="hits to skip (pagination)")
+    # The bounds go inside Annotated: a Field(ge=...) assigned to an Int64 field is
+    # dropped (Int64's own Field(ge=INT64_MIN) wins), which let k=0 and offset=-5 in.
+    k: Annotated[Int64, Field(ge=1)] = Field(10, description="hits per page (documents)")
+    offset: Annotated[Int64, Field(ge=0)] = Field(0, description="hits to skip (pagination)")
     langs: list[str] | None = Field(None, description="only documents in these languages")
     exclude_langs: list[str] | None = Field(None, description="never these languages")
     metadata: dict[str, MetaValue | list[MetaValue]] = Field(
@@ -64,7 +68,7 @@ class SearchRequest(BaseModel):
     )
     min_score: Number | None = Field(None, description="drop hits scoring below this")
     query_lang: str | None = Field(None, description="language of the query, if known")
-    # Ranking options (issue 7); None = the collection's/engine's default.
+    # Ranking options; None = the engine's default (Settings.balance, search_mode, ...).
     balance: Balance | None = None
     mode: Mode | None = None
     group_translations: StrictBool | None = None
@@ -89,7 +93,14 @@ class SearchHit(BaseModel):
     title: str | None = None
     url: str | None = None
     lang: str
-    score: float
+    score: float = Field(
+        ...,
+        description="the score of the balance used (README 'What a score means'): cosine "
+        "for none/interleave; for centered/fair (default) the centred score, (cosine - the "
+        "language's offset) x its scale, comparable across languages within one query. "
+        "mode=hybrid reorders hits, never rescores them; interleave/fair pages are not "
+        "sorted by score.",
+    )
     snippet: Snippet
     cross_language: bool = Field(..., description="document language differs from the query's")
     metadata: dict[str, MetaValue] = Field(default_factory=dict)
@@ -157,3 +168,72 @@ class IndexResponse(BaseModel):
     unchanged: int
     rejected: int
     failed: int = 0
+
+
+class StoredPassage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    passage: int
+    lang: str
+    start: int
+    end: int
+    text: str
+
+
+class StoredDocument(BaseModel):
+    """A stored document rebuilt from its passages."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str | None = None
+    url: str | None = None
+    lang: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    n_passages: int = 0
+    complete: bool = Field(True, description="false when some passages are missing")
+    text: str = ""
+    passages: list[StoredPassage] = Field(default_factory=list)
+
+
+class DeleteResponse(BaseModel):
+    collection: str
+    id: str
+    deleted_passages: int
+
+
+class CollectionSummary(BaseModel):
+    name: str
+    bundle: str | None = Field(None, description="model bundle the collection was built with")
+    compatible: bool = Field(..., description="searchable with the bundle this server loaded")
+
+
+class CollectionList(BaseModel):
+    collections: list[CollectionSummary]
+
+
+class CollectionInfo(BaseModel):
+    name: str
+    points: int = Field(..., description="passages stored")
+    documents: int
+    languages: dict[str, int] = Field(..., description="passages per language")
+    dimension: int
+    fingerprint: str
+    bundle: str
+    disk_bytes: int | None = None
+    indexed: bool = Field(..., description="the vector index (HNSW) is built")
+    compatible: bool = Field(..., description="searchable with the bundle this server loaded")
+
+
+Kind = Literal["query", "passage"]
+
+
+class EncodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    texts: list[str] = Field(..., description="texts to encode")
+    kind: Kind = Field("passage", description="query or passage: the bundle's prompt for it")
+
+
+class EncodeResponse(BaseModel):
+    bundle: str
+    dimension: int
+    kind: Kind
+    vectors: list[list[float]] = Field(..., description="unit vectors, one per text, in order")

@@ -5,15 +5,19 @@ the best passage of each document (its text is the snippet, with its offsets in
 the document) and page over documents, not passages, so that ``offset`` pages
 are disjoint.
 
-Ranking across languages (see ``xsearch/ranking``):
+Ranking across languages (see ``xsearch/ranking``; judged on every corpus shape,
+README "Every corpus shape"):
 - ``balance``: ``none`` (raw cosine), ``centered`` (language-centred vectors:
   the per-language offset of the query's score is removed), ``interleave``
   (one ranking per language, merged round-robin), ``fair`` (languages take
-  turns inside one centred ranking);
-- ``mode``: ``dense`` or ``hybrid`` (dense + BM25-style sparse fused by weighted
-  RRF in Qdrant; the lexical weight grows with how clearly the best lexical
-  document stands out and with the share of the searched passages that are in
-  the query's language, so it cannot pull cross-language results down);
+  soft turns inside one centred ranking: each earlier hit of the same language
+  costs ``fair_turn_penalty`` spreads of the query's candidate scores);
+- ``mode``: ``dense`` or ``hybrid``: the query-language passages of the
+  balanced dense ranking are reordered inside their own places by dense +
+  BM25-style sparse fused by weighted RRF in Qdrant over that language alone
+  (words only match the query's language; other languages' places never move).
+  The lexical weight grows with how clearly the best lexical document stands
+  out; no vote for an ``und`` query nor from the bundle's stop words;
 - ``group_translations``: the same text in several languages is one hit with
   ``also_in``.
 """
@@ -221,32 +225,57 @@ class Searcher:
             # does not depend on the page for the first pages (disjoint pages)
             one_language = req.langs is not None and len(req.langs) == 1  # no turns to take
             pool = fetch if one_language else min(max(fetch, _FAIR_POOL), _MAX_FETCH)
-            centred = Ranking(balance="centered", mode=rank.mode, group=rank.group)
-            pts, exhausted = self._candidates(req, query, vector, qlang, centred, pool)
-            return take_turns(group_by_document(pts)), exhausted
-        using = CENTERED if rank.balance == "centered" else DENSE
-        flt = self._filter(req)
+            pts = self.store.query(
+                req.collection, vector, using=CENTERED, k=pool, flt=self._filter(req)
+            )
+            exhausted = len(pts) < pool
+            pts = take_turns(group_by_document(pts), self.settings.fair_turn_penalty)
+        else:
+            using = CENTERED if rank.balance == "centered" else DENSE
+            pts = self.store.query(
+                req.collection, vector, using=using, k=fetch, flt=self._filter(req)
+            )
+            exhausted = len(pts) < fetch
         if rank.mode == "hybrid":
-            share = self._lexical_share(req, qlang)
-            pts = self._fused(req, query, vector, using=using, flt=flt, share=share, k=fetch)
-            if pts is not None:
-                return pts, len(pts) < fetch
-        pts = self.store.query(req.collection, vector, using=using, k=fetch, flt=flt)
-        return pts, len(pts) < fetch
+            pts = self._lexical_rerank(req, query, vector, qlang, pts, len(pts))
+        return pts, exhausted
 
-    def _lexical_share(self, req: SearchRequest, qlang: str) -> float:
-        """How much the query's language can match lexically in what is searched.
+    def _lexical_rerank(
+        self,
+        req: SearchRequest,
+        query: str,
+        vector: np.ndarray,
+        qlang: str,
+        pts: list[ScoredPoint],
+        k: int,
+    ) -> list[ScoredPoint]:
+        """Hybrid: reorder the query-language passages among their own places.
 
-        The share of the searched passages written in the query's language: 1 in
-        a one-language collection, 0 when searching other languages only (words
-        of one language rarely match another's), 1/n in a balanced mix. An
-        undetermined query language (names, numbers, codes) gets full weight.
+        Words can only match documents of the query's language, so the lexical
+        list only ever speaks for them: fused with the dense ranking of that
+        language alone (weighted RRF in Qdrant, as in a one-language collection),
+        it reorders the passages of the query's language inside the places the
+        balanced dense ranking gave them. It cannot push an answer in another
+        language down (a corpus where the query's language is full of unrelated
+        documents and the answer is a translation), and within one language it is
+        exactly the hybrid ranking. Each passage keeps its dense/centred score.
         """
-        if qlang == "und":
-            return 1.0
-        counts = self._language_counts(req)
-        total = sum(counts.values())
-        return counts.get(qlang, 0) / total if total else 0.0
+        from xsearch.store.base import DENSE
+        from xsearch.text.langid import normalize_lang
+
+        if qlang == "und" or not pts:
+            return pts
+        if req.langs and qlang not in {normalize_lang(x) for x in req.langs}:
+            return pts
+        slots = [i for i, p in enumerate(pts) if (p.payload.get("lang") or "und") == qlang]
+        if not slots:
+            return pts
+        fused = self._fused(
+            req, query, vector, using=DENSE, flt=self._filter(req, qlang), share=1.0, k=k
+        )
+        if fused is None:
+            return pts
+        return place_in_slots(pts, slots, fused)
 
     def _fused(
         self,
@@ -261,8 +290,9 @@ class Searcher:
     ) -> list[ScoredPoint] | None:
         """Dense + lexical fused by weighted RRF in Qdrant; None = rank dense only.
 
-        The lexical list's weight is ``hybrid_lexical_weight`` x the language
-        share x how clearly its best document stands out (``lexical_margin``): a
+        The lexical list's weight is ``hybrid_lexical_weight`` x ``share`` (1: both
+        lists are searched in the query's language only) x how clearly its best
+        document stands out (``lexical_margin``): a
         query whose rare words (a name, a number, a code) match one passage gets
         a strong lexical vote; one whose words match many passages about equally
         (common words, inflected forms) gets almost none, so it cannot pull a
@@ -272,11 +302,13 @@ class Searcher:
 
         if share <= 0 or self.settings.hybrid_lexical_weight <= 0:
             return None
-        sparse = query_vector(query)
+        sparse = query_vector(query, self._stop_words())
         if not sparse[0]:
             return None
-        peek = self.store.query_lexical(req.collection, sparse, k=_LEXICAL_PEEK, flt=flt)
-        margin = lexical_margin([p.score for p in group_by_document(peek)])
+        peek = group_by_document(
+            self.store.query_lexical(req.collection, sparse, k=_LEXICAL_PEEK, flt=flt)
+        )
+        margin = lexical_margin([p.score for p in peek])
         weight = share * self.settings.hybrid_lexical_weight * margin
         if weight <= 0:
             return None
@@ -291,6 +323,13 @@ class Searcher:
             weights=(1.0, weight),
             rrf_k=self.settings.hybrid_rrf_k,
         )
+
+    def _stop_words(self) -> frozenset[str]:
+        """The bundle's stop words (its tokenizer's most frequent words, any language)."""
+        from xsearch.ranking.lexical import frequent_words
+
+        bundle = getattr(self.encoder, "bundle_dir", None)
+        return frequent_words(bundle / "tokenizer.json") if bundle is not None else frozenset()
 
     def _interleaved(
         self, req: SearchRequest, query: str, vector: np.ndarray, qlang: str, rank: Ranking,
@@ -318,8 +357,8 @@ class Searcher:
                 # fused scores (RRF) do not compare with cosines: its rank r
                 # takes the round position of the dense rank r.
                 fused = self._fused(req, query, vector, using=DENSE, flt=flt, share=1.0, k=per_lang)
-                if fused is not None:
-                    docs = group_by_document(fused)
+                if fused is not None:  # the fused order, each hit keeping its cosine
+                    docs = place_in_slots(docs, list(range(len(docs))), fused)
             lists.append((docs, scores))
         merged: list[ScoredPoint] = []
         for r in range(max((len(d) for d, _ in lists), default=0)):
@@ -345,22 +384,57 @@ class Searcher:
         return [[docs[i] for i in g] for g in group(vectors, langs)]
 
 
-def take_turns(docs: Sequence[ScoredPoint]) -> list[ScoredPoint]:
-    """Languages take turns: the best of every language present, then the second
-    best of each, ...; a round in the order of the ranking it came from.
+def take_turns(docs: Sequence[ScoredPoint], penalty: float | None = None) -> list[ScoredPoint]:
+    """Languages take turns inside one ranking (``balance=fair``).
 
-    Applied to a centred ranking (``balance=fair``): a language enters only
-    with candidates that made the pool, so one with nothing close to the query
-    is not forced onto the first page (as strict ``interleave`` does), while the
-    languages that compete share the top evenly.
+    ``penalty=None``: strict turns, the best of every language present, then the
+    second best of each, ...; a round in the order of the ranking it came from.
+
+    ``penalty=p``: soft turns. A document's key is its score minus ``p`` spreads
+    (the standard deviation of the candidates' scores, so the margin is
+    calibrated per query) for each better document of its own language. The
+    second hit of a language must beat the best of another by ``p`` spreads: on
+    a parallel corpus, where every language holds an answer close to the top,
+    the languages share the top; a language whose best candidate is far below
+    (nothing relevant: a disjoint corpus) is not promoted over a second good hit
+    of the language that has the answer.
+
+    Applied to a centred ranking: a language enters only with candidates that
+    made the pool.
     """
     by_lang: dict[str, list[tuple[int, ScoredPoint]]] = {}
     for pos, p in enumerate(docs):
         by_lang.setdefault(str(p.payload.get("lang") or "und"), []).append((pos, p))
+    if penalty is not None:
+        if len(docs) < 2:
+            return list(docs)
+        spread = float(np.std([p.score for p in docs])) or 1.0
+        keyed = [
+            (p.score - penalty * spread * r, pos, p)
+            for v in by_lang.values()
+            for r, (pos, p) in enumerate(v)
+        ]
+        return [p for _, _, p in sorted(keyed, key=lambda t: (-t[0], t[1]))]
     out: list[ScoredPoint] = []
     for r in range(max((len(v) for v in by_lang.values()), default=0)):
         turn = sorted((v[r] for v in by_lang.values() if r < len(v)), key=lambda t: t[0])
         out += [p for _, p in turn]
+    return out
+
+
+def place_in_slots(
+    pts: Sequence[ScoredPoint], slots: Sequence[int], order: Sequence[ScoredPoint]
+) -> list[ScoredPoint]:
+    """``pts`` with the items at ``slots`` reordered by their document's place in
+    ``order`` (documents absent from it after, in their own order); every item
+    keeps its own score."""
+    rank: dict[Any, int] = {}
+    for p in order:
+        rank.setdefault(p.payload.get("doc_id"), len(rank))
+    mine = sorted(slots, key=lambda i: (rank.get(pts[i].payload.get("doc_id"), len(rank)), i))
+    out = list(pts)
+    for i, j in zip(slots, mine, strict=True):
+        out[i] = pts[j]
     return out
 
 

@@ -8,7 +8,6 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ApiState, CheckedBody, CollectionName, ReadAccess, StateDep, WriteAccess
@@ -16,42 +15,18 @@ from api.errors import responses
 from api.limits import check_batch
 from xsearch.documents import Document
 from xsearch.errors import DocumentNotFound, InputError, WriteDeadline
-from xsearch.schemas import DocResult, IndexRequest, IndexResponse
+from xsearch.schemas import (
+    DeleteResponse,
+    DocResult,
+    IndexRequest,
+    IndexResponse,
+    StoredDocument,
+)
 
 router = APIRouter(prefix="/collections/{collection}/documents", tags=["documents"])
 
 # Document ids may hold slashes (file paths relative to a folder): take the rest of the path.
 DocId = Annotated[str, Path(description="document id", examples=["faq/reset-password.md"])]
-
-
-class StoredPassage(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    passage: int
-    lang: str
-    start: int
-    end: int
-    text: str
-
-
-class StoredDocument(BaseModel):
-    """A stored document rebuilt from its passages."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    title: str | None = None
-    url: str | None = None
-    lang: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    n_passages: int = 0
-    complete: bool = Field(True, description="false when some passages are missing")
-    text: str = ""
-    passages: list[StoredPassage] = Field(default_factory=list)
-
-
-class DeleteResponse(BaseModel):
-    collection: str
-    id: str
-    deleted_passages: int
 
 
 def _to_documents(body: IndexRequest) -> tuple[list[Document], dict[int, DocResult]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from indexer.sources import Format, InputFile, Record, SourceOptions
+from indexer.inputs import Format, InputFile, Record, SourceOptions
 
 Reader = Callable[[InputFile, IO[bytes], SourceOptions], Iterator[Record]]
 

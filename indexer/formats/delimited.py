@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from typing import IO
 
 from indexer.formats.fields import field_map, to_document
+from indexer.inputs import InputFile, Line, Record, SourceOptions, read_lines, too_big
 from indexer.rejects import Reject
-from indexer.sources import InputFile, Line, Record, SourceOptions, read_lines, too_big
 from xsearch.errors import InputError
 
 # surrogateescape maps undecodable bytes to U+DC80..U+DCFF

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.sources import SourceOptions
+from indexer.inputs import SourceOptions
 from xsearch.documents import Document
 from xsearch.errors import InputError
 

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from indexer.formats.fields import doc_id_of, field_map, to_document
-from indexer.rejects import Reject
-from indexer.sources import (
+from indexer.inputs import (
     InputFile,
     Record,
     SourceOptions,
@@ -16,6 +15,7 @@ from indexer.sources import (
     read_lines,
     too_big,
 )
+from indexer.rejects import Reject
 from xsearch.errors import InputError
 
 

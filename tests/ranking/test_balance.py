@@ -40,3 +40,40 @@ def test_missing_language_counts_as_undetermined() -> None:
     pts = _ranking("ee")
     pts[1].payload.pop("lang")
     assert _ids(take_turns(pts)) == [0, 1]
+
+
+# -- soft turns (issue 11): a language takes a turn only when it competes ------------
+def _scored(pairs: list[tuple[str, float]]) -> list[ScoredPoint]:
+    return [
+        ScoredPoint(id=str(i), score=s, payload={"lang": lang, "doc_id": f"d{i}"})
+        for i, (lang, s) in enumerate(pairs)
+    ]
+
+
+def test_soft_turns_with_no_penalty_keep_the_ranking() -> None:
+    pts = _scored([("en", 0.9), ("en", 0.8), ("de", 0.7), ("fr", 0.1)])
+    assert _ids(take_turns(pts, 0.0)) == [0, 1, 2, 3]
+
+
+def test_soft_turns_with_a_huge_penalty_are_strict_turns() -> None:
+    pts = _ranking("eeedfe")
+    assert _ids(take_turns(pts, 1e6)) == _ids(take_turns(pts))
+
+
+def test_a_language_far_below_is_not_promoted_one_close_is() -> None:
+    # English holds two good hits; German is close to them, French far below.
+    pts = _scored([("en", 0.90), ("en", 0.88), ("de", 0.87), ("en", 0.5), ("fr", 0.2)])
+    out = _ids(take_turns(pts, 1.0))
+    assert out[:2] == [0, 2]  # German (close) takes its turn before the second English
+    assert out.index(4) > out.index(1)  # French (far) stays below the second English hit
+    assert sorted(out) == [0, 1, 2, 3, 4]
+
+
+def test_place_in_slots_reorders_only_the_slots_and_keeps_scores() -> None:
+    from xsearch.search import place_in_slots
+
+    pts = _ranking("edede")  # ids 0..4, English at 0, 2, 4
+    lexical = [pts[4], pts[1], pts[2]]  # English 4 then 2; German 1 is not a slot
+    out = place_in_slots(pts, [0, 2, 4], lexical)
+    assert _ids(out) == [4, 1, 2, 3, 0]  # 0 was not in the lexical list: last slot
+    assert [p.score for p in out] == [pts[i].score for i in (4, 1, 2, 3, 0)]

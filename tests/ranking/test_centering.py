@@ -99,3 +99,36 @@ def test_metadata_round_trip_and_older_collections() -> None:
     del old["en"]["scale"]  # written before spread scaling existed
     legacy = LanguageMeans.from_meta({"language_means": old}, DIM)
     assert legacy.langs["en"].scale == 1.0  # consistent with the vectors it stored
+
+
+def test_a_small_language_is_recentred_when_a_big_one_arrives() -> None:
+    # issue 11: 50 German passages indexed first, then 1000 English ones. The German
+    # centre was shrunk towards a collection mean of German alone and scaled by
+    # German's spread; both change when English arrives although German did not grow.
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=DIM)
+    de = _language(rng, base + 2.0 * rng.normal(size=DIM), 2.0, 50)
+    en = _language(rng, base + 2.0 * rng.normal(size=DIM), 2.0, 1000)
+    means = LanguageMeans(DIM)
+    means.add("de", de)
+    assert means.stale() == ["de"]
+    means.move_centre("de")
+    assert means.stale() == []
+    means.add("en", en[:5])  # the collection grew by 10%: nothing to rewrite yet
+    assert means.stale() == ["en"]
+    means.move_centre("en")
+    assert means.stale() == []
+    means.add("en", en[5:])
+    assert sorted(means.stale()) == ["de", "en"]  # German too, though it did not change
+    before = means.langs["de"].centre.copy()
+    for lang in means.stale():
+        means.move_centre(lang)
+    assert means.stale() == [] and not np.allclose(before, means.langs["de"].centre)
+    # the state survives the metadata round trip (and a collection from before
+    # this field re-centres once)
+    again = LanguageMeans.from_meta({"language_means": means.to_meta()}, DIM)
+    assert again.stale() == []
+    old = means.to_meta()
+    for d in old.values():
+        d.pop("all_n")
+    assert sorted(LanguageMeans.from_meta({"language_means": old}, DIM).stale()) == ["de", "en"]

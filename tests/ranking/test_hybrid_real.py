@@ -94,3 +94,40 @@ def test_words_every_entry_shares_do_not_reorder_dense(engine) -> None:  # noqa:
     query = "Switch the machine off and call the service line"
     kw = {"query": query, "langs": ["en"], "balance": "none"}
     assert _ids(eng, mode="hybrid", **kw) == _ids(eng, mode="dense", **kw)
+
+
+def test_an_undetermined_query_gets_no_lexical_vote(engine) -> None:  # noqa: ANN001
+    # issue 11: an `und` query used to give the lexical list full weight
+    eng, codes = engine
+    q = f"E-{codes[30]}"
+    dense = _ids(eng, query=q, query_lang="und", mode="dense", balance="none")
+    assert _ids(eng, query=q, query_lang="und", mode="hybrid", balance="none") == dense
+    # the same words with a language do get their vote (the code is found first)
+    assert _ids(eng, query=q, query_lang="de", mode="hybrid", balance="none")[0] == f"e{codes[30]}"
+
+
+def test_stop_words_cast_no_lexical_vote(engine) -> None:  # noqa: ANN001
+    eng, _ = engine
+    q = "die der ist zu"  # German function words only: the bundle's stop list
+    dense = _ids(eng, query=q, query_lang="de", mode="dense", balance="none")
+    assert _ids(eng, query=q, query_lang="de", mode="hybrid", balance="none") == dense
+
+
+@pytest.mark.parametrize("balance", ["none", "centered", "fair"])
+def test_hybrid_only_reorders_the_query_language(engine, balance: str) -> None:  # noqa: ANN001
+    # issue 11: the lexical list speaks for the query's language only, so it may
+    # reorder English hits among the English places but never move a German one
+    eng, codes = engine
+
+    def hits(mode: str) -> list[tuple[str, str]]:
+        req = SearchRequest(
+            query=f"Error E-{codes[5]}, what to do", collection="manual", k=36,
+            query_lang="en", mode=mode, balance=balance,
+        )  # fmt: skip
+        return [(h.doc_id, h.lang) for h in eng.searcher.search(req).hits]
+
+    dense, hybrid = hits("dense"), hits("hybrid")
+    assert [lang for _, lang in hybrid] == [lang for _, lang in dense]
+    assert [d for d, lang in hybrid if lang == "de"] == [d for d, lang in dense if lang == "de"]
+    assert sorted(hybrid) == sorted(dense)
+    assert hybrid[0][0] == f"e{codes[5]}"  # and the code still decides among the English

@@ -64,3 +64,31 @@ def test_query_vector_counts_each_term_once() -> None:
 )
 def test_lexical_margin(scores: list[float], want: float) -> None:
     assert lexical_margin(scores) == pytest.approx(want)
+
+
+# -- stop words from the bundle's tokenizer (issue 11) ----------------------------------
+def _unigram(path, vocab: list[tuple[str, float]], kind: str = "Unigram"):  # noqa: ANN001, ANN202
+    import json
+
+    path.write_text(json.dumps({"model": {"type": kind, "vocab": [list(v) for v in vocab]}}))
+    return path
+
+
+def test_frequent_words_are_the_most_probable_whole_word_pieces(tmp_path) -> None:  # noqa: ANN001
+    from xsearch.ranking.lexical import frequent_words
+
+    vocab = [("<s>", 0.0), ("▁de", -3.0), ("▁Die", -3.5), ("s", -2.0), ("▁2018", -4.0),
+             ("▁un", -4.5), ("▁panda", -12.0), ("▁la", -3.2)]  # fmt: skip
+    words = frequent_words(_unigram(tmp_path / "t.json", vocab), top=4)
+    # pieces without the word marker and words with digits are not stop words;
+    # casefolded; the least probable word ("panda") is left out at top=4
+    assert words == {"de", "die", "la", "un"}
+    assert frequent_words(_unigram(tmp_path / "w.json", vocab, "WordPiece")) == frozenset()
+    assert frequent_words(tmp_path / "missing.json") == frozenset()
+
+
+def test_query_vector_drops_stop_words() -> None:
+    stop = frozenset({"un", "die", "in"})
+    idx, _ = query_vector("¿Dónde nació un bebé panda?", stop)
+    assert term_id("un") not in idx and term_id("panda") in idx and len(idx) == 4
+    assert query_vector("die in", stop) == ([], [])  # only stop words: no lexical vote

@@ -45,15 +45,14 @@ MORE = [
 
 
 # Known misses with the int8 default bundle, measured for every balance x mode
+# ("Which team won the cricket match?" was one until the leave-one-out centring
+# scale of issue 11: fair/centered had put the Spanish football article first)
 # (strict: when the ranking or the bundle fixes one, the XPASS fails and the
 # mark must go).
 KNOWN_MISSES = {
     # the Japanese article is 4th-5th under every setting, dense + none included:
     # the encoder ranks German articles closer to this German question
     "Wann blühen die Kirschbäume in Tokio?": "encoder: ja article 4th-5th under every setting",
-    # balance fair / centered put the Spanish football article first; none and
-    # interleave rank the Hindi cricket article first: a ranking case (issue 11, item 2)
-    "Which team won the cricket match?": "ranking: fair/centered put football (es) first",
 }
 
 

@@ -1,4 +1,4 @@
-"""The search path with the real default bundle on XQuAD (issue 3, "Done when").
+"""The search path with the real default bundle on XQuAD.
 
 Paragraphs of ../shared/data/xquad in all 12 languages, each language version a
 separate document, in the embedded store. Slow; skips when the data is absent.

@@ -91,6 +91,36 @@ def _load_encoder(bundle: str | None, variant: str | None):  # noqa: ANN202 - la
     return Encoder.load(bundle, settings=settings(), variant=variant)
 
 
+def _cached_encoder(bundle: str | None, variant: str | None, cache: bool):  # noqa: ANN202
+    """The encoder behind a per-variant embedding cache under XSEARCH_HOME/cache/eval
+    (the same paragraphs are indexed once per layout, and again on every re-run)."""
+    from xsearch.evaluation.cache import CachedEncoder
+
+    enc = _load_encoder(bundle, variant)
+    path = CachedEncoder.path_for(settings().home / "cache" / "eval", enc) if cache else None
+    return CachedEncoder(enc, path)
+
+
+def _write(path: Path | None, data: dict) -> None:
+    """A result file with its provenance header (command, commit, dirty, machine, load)."""
+    from xsearch.provenance import write_result
+
+    if path is not None:
+        write_result(path, json.loads(json.dumps(data, ensure_ascii=False, default=str)))
+
+
+LayoutOpt = typer.Option(
+    "parallel",
+    "--layout",
+    help="corpus shape(s): parallel (every paragraph in every language) | disjoint (each "
+    "paragraph in one language, round robin) | skewed (half the paragraphs in one dominant "
+    "language, the rest shared by the others) | all | a comma-separated list",
+)
+CacheOpt = typer.Option(
+    True, "--cache/--no-cache", help="reuse embeddings cached under XSEARCH_HOME/cache/eval"
+)
+
+
 @eval_app.command("bitext")
 def bitext(
     paths: Annotated[
@@ -195,7 +225,7 @@ def qa(
         "first",
         "--matrix",
         help="first: full X×Y matrix for the first setting, diagonal for "
-        "the others | all: full matrix for every setting (slow) | diagonal | "
+        "the others | all: full matrix for every setting (slow) | diagonal | none | "
         "NAME,NAME: full matrix for these settings, diagonal for the others",
     ),
     depth: int = typer.Option(
@@ -204,6 +234,11 @@ def qa(
     workers: int = typer.Option(
         2, "--workers", min=1, help="search threads (the store works outside the GIL)"
     ),
+    layout: str = LayoutOpt,
+    dominant: str | None = typer.Option(
+        None, "--dominant", help="the dominant language of --layout skewed (default: en)"
+    ),
+    cache: bool = CacheOpt,
     plot: Annotated[Path | None, typer.Option("--plot", help="write the heatmap PNG here")] = None,
     as_json: bool = JsonOpt,
     output: Annotated[Path | None, OutputOpt] = None,
@@ -211,11 +246,13 @@ def qa(
     """Question -> paragraph retrieval across languages, through indexing and search.
 
     Example: xsearch eval qa ../shared/data/xquad --plot xquad.png --langs en,de,zh
+
+    Every corpus shape: xsearch eval qa ../shared/data/xquad --layout all --matrix diagonal
     """
     from xsearch.errors import InputError
     from xsearch.evaluation import qa as Q
     from xsearch.evaluation.qa_data import load_qa
-    from xsearch.evaluation.report import plot_qa_matrix, print_qa, qa_to_dict
+    from xsearch.evaluation.report import plot_layouts, plot_qa_matrix, print_qa, qa_to_dict
 
     names = [n.strip() for n in ranking.split(",") if n.strip()] if ranking else None
     for name in names or []:
@@ -224,7 +261,14 @@ def qa(
                 f"unknown ranking setting {name!r}",
                 fix=f"choose from {', '.join(Q.SETTINGS_BY_NAME)}",
             )
-    if matrix not in ("first", "all", "diagonal"):
+    layouts = list(Q.LAYOUTS) if layout == "all" else [x.strip() for x in layout.split(",")]
+    bad = [x for x in layouts if x not in Q.LAYOUTS]
+    if bad or not layouts:
+        raise InputError(
+            f"--layout {layout!r}: {bad[0] if bad else layout!r} is not a corpus shape",
+            fix=f"use all or one or more of {', '.join(Q.LAYOUTS)}",
+        )
+    if matrix not in ("first", "all", "diagonal", "none"):
         unknown = [n for n in matrix.split(",") if n not in Q.SETTINGS_BY_NAME]
         if unknown:
             raise InputError(
@@ -235,24 +279,108 @@ def qa(
     data = load_qa(
         path, langs=lang_list, max_questions=max_questions, max_paragraphs=max_paragraphs
     )
-    encoder = _load_encoder(bundle, variant)
+    encoder = _cached_encoder(bundle, variant, cache)
     with _progress() as update:
-        report = Q.evaluate_qa(
-            data,
-            encoder,
-            settings(),
-            setting_names=names,
-            matrix=matrix,
-            progress=update,
-            workers=workers,
-            depth=depth,
-        )
+        try:
+            report = Q.evaluate_qa(
+                data,
+                encoder,
+                settings(),
+                setting_names=names,
+                matrix=matrix,
+                progress=update,
+                workers=workers,
+                depth=depth,
+                layouts=layouts,
+                dominant=dominant,
+            )
+        finally:
+            encoder.save()
+    _write(output, qa_to_dict(report))  # first: a plotting problem must not lose the run
     if plot is not None:
-        plot_qa_matrix(report, plot)
-    _save(output, qa_to_dict(report))
+        n = len(report.langs)
+        full = any(
+            len(s.matrix) == n and all(len(row) == n for row in s.matrix.values())
+            for s in report.settings
+        )
+        if full:
+            plot_qa_matrix(report, plot)
+        else:
+            plot_layouts(report.settings, list(report.layouts), plot, report.variant)
     if as_json:
         print_json(qa_to_dict(report))
     else:
         print_qa(report, console())
         if plot is not None:
             console().print(f"heatmap written to {plot}")
+
+
+@eval_app.command("pool")
+def pool(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="folders of *.tsv or TSV files sharing one language (xxx-eng.tsv)"),
+    ],
+    bundle: str | None = BundleOpt,
+    variant: str | None = VariantOpt,
+    per_lang: int = typer.Option(
+        50, "--per-lang", min=1, help="answers (and queries) taken from each file"
+    ),
+    distractors: int = typer.Option(
+        1000, "--distractors", min=0, help="unrelated sentences in the shared language"
+    ),
+    ranking: str | None = typer.Option(
+        None, "--settings", help="comma-separated ranking settings (default: all but 'grouped')"
+    ),
+    workers: int = typer.Option(2, "--workers", min=1, help="search threads"),
+    cache: bool = CacheOpt,
+    plot: Annotated[Path | None, typer.Option("--plot", help="write a bar chart PNG here")] = None,
+    as_json: bool = JsonOpt,
+    output: Annotated[Path | None, OutputOpt] = None,
+) -> None:
+    """The skewed pool: queries in the shared language (English for Tatoeba), their answers
+    in the other languages, among unrelated sentences of the query's own language.
+
+    Example: xsearch eval pool ../shared/data/tatoeba --variant int8 --json
+    """
+    from dataclasses import asdict
+
+    from xsearch.errors import InputError
+    from xsearch.evaluation import bitext as B
+    from xsearch.evaluation import pool as P
+    from xsearch.evaluation.qa import SETTINGS_BY_NAME
+    from xsearch.evaluation.report import plot_layouts, print_layouts
+
+    names = [n.strip() for n in ranking.split(",") if n.strip()] if ranking else None
+    for name in names or []:
+        if name not in SETTINGS_BY_NAME:
+            raise InputError(
+                f"unknown ranking setting {name!r}",
+                fix=f"choose from {', '.join(SETTINGS_BY_NAME)}",
+            )
+    data = P.build_pool(B.load_bitext(paths), per_lang=per_lang, distractors=distractors)
+    encoder = _cached_encoder(bundle, variant, cache)
+    with _progress() as update:
+        try:
+            report = P.evaluate_pool(
+                data, encoder, settings(), setting_names=names, progress=update, workers=workers
+            )
+        finally:
+            encoder.save()
+    out = asdict(report)
+    out["metrics"] = {
+        "layouts.pool": "mrr_10 (main), recall_1, recall_10, map (= MRR: one relevant); "
+        "same_share = share of the top 10 in the queries' (and distractors') language"
+    }
+    _write(output, out)
+    if plot is not None:
+        plot_layouts(report.settings, ["pool"], plot, report.variant)
+    if as_json:
+        print_json(out)
+    else:
+        console().print(
+            f"[bold]Skewed pool[/bold] — {report.bundle} ({report.variant}): {report.n_queries} "
+            f"{report.pivot} queries, answers in {', '.join(report.langs)}, "
+            f"{report.n_distractors} {report.pivot} distractors, {report.n_documents} documents"
+        )
+        print_layouts(report.settings, ["pool"], console())

@@ -1,113 +1,40 @@
-"""Commands to look into the store: search, collections, optimize, export/import."""
+"""Commands to look into the store: collections, stats, optimize, recenter, export/import."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from xsearch.cli.common import BundleOpt, CollectionOpt, JsonOpt, console, print_json, settings
+from xsearch.cli.common import (
+    ApiKeyOpt,
+    ApiOpt,
+    CollectionOpt,
+    JsonOpt,
+    console,
+    library,
+    print_json,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from xsearch.schemas import CollectionInfo
 
 
 def register(app: typer.Typer) -> None:
-    app.command("search")(search)
     app.command("collections")(collections)
+    app.command("stats")(stats)
     app.command("optimize")(optimize)
     app.command("recenter")(recenter)
     app.command("export-collection")(export_collection)
     app.command("import-collection")(import_collection)
 
 
-def search(
-    query: str = typer.Argument(..., help="the query, in any language"),
-    collection: str = CollectionOpt,
-    k: int = typer.Option(10, "--k", "-k", help="hits (documents) to return"),
-    offset: int = typer.Option(0, "--offset", help="hits to skip"),
-    lang: list[str] = typer.Option([], "--lang", "-l", help="only these languages (repeat)"),
-    exclude_lang: list[str] = typer.Option([], "--exclude-lang", help="never these languages"),
-    min_score: float | None = typer.Option(None, "--min-score", help="drop hits below"),
-    balance: str | None = typer.Option(
-        None, "--balance", help="none | centered | interleave (default: XSEARCH_BALANCE)"
-    ),
-    mode: str | None = typer.Option(
-        None, "--mode", help="dense | hybrid (default: XSEARCH_SEARCH_MODE)"
-    ),
-    group: bool | None = typer.Option(
-        None,
-        "--group-translations/--no-group-translations",
-        help="one hit per text with its other language versions (default: settings)",
-    ),
-    bundle: str | None = BundleOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Search a collection in any language.
-
-    Example: xsearch search "¿cuándo se fundó la universidad?" -c news -k 5 --lang de --lang ar
-    """
-    from typing import get_args
-
-    from xsearch.errors import InputError
-    from xsearch.runtime import Engine
-    from xsearch.schemas import Balance, Mode, SearchRequest
-
-    for flag, value, allowed in (("--balance", balance, Balance), ("--mode", mode, Mode)):
-        if value is not None and value not in get_args(allowed):
-            raise InputError(
-                f"{flag} {value!r} is not known", fix=f"use one of {', '.join(get_args(allowed))}"
-            )
-    req = SearchRequest(
-        query=query,
-        collection=collection,
-        k=k,
-        offset=offset,
-        langs=lang or None,
-        exclude_langs=exclude_lang or None,
-        min_score=min_score,
-        balance=balance,
-        mode=mode,
-        group_translations=group,
-    )
-    with Engine.open(settings(), bundle=bundle) as engine:
-        resp = engine.searcher.search(req)
-    if as_json:
-        print_json(resp.model_dump())
-        return
-    _print_hits(resp)
-
-
-def _print_hits(resp) -> None:  # noqa: ANN001
-    from rich.table import Table
-
-    c = console()
-    c.print(
-        f"query language: [bold]{resp.query_lang}[/] ({resp.query_lang_confidence:.2f})  "
-        f"encode {resp.timings.encode_ms:.1f} ms, search {resp.timings.search_ms:.1f} ms  "
-        f"[dim](balance={resp.balance}, mode={resp.mode})[/]"
-    )
-    table = Table(show_lines=False)
-    for col in ("#", "score", "lang", "document", "snippet"):
-        table.add_column(col, overflow="fold")
-    for i, h in enumerate(resp.hits, start=resp.offset + 1):
-        mark = "↔ " if h.cross_language else ""
-        title = f"{h.title} " if h.title else ""
-        snippet = h.snippet.text if len(h.snippet.text) < 160 else h.snippet.text[:157] + "…"
-        also = f"\n[dim]also in: {' '.join(a.lang for a in h.also_in)}[/]" if h.also_in else ""
-        table.add_row(
-            str(i), f"{h.score:.3f}", mark + h.lang, f"{title}[{h.doc_id}]", snippet + also
-        )
-    c.print(table)
-    if not resp.hits:
-        c.print("no hits")
-
-
 def collections(
     as_json: bool = JsonOpt,
-    api: str | None = typer.Option(
-        None, "--api", help="list through a running xsearch API", envvar="XSEARCH_API_URL"
-    ),
-    api_key: str | None = typer.Option(
-        None, "--api-key", help="API key for --api", envvar="XSEARCH_API_KEY", show_default=False
-    ),
+    api: str | None = ApiOpt,
+    api_key: str | None = ApiKeyOpt,
 ) -> None:
     """List collections with their size, languages and bundle.
 
@@ -153,12 +80,10 @@ def collections(
 def _collections_from_api(api: str, api_key: str | None) -> list:
     from types import SimpleNamespace
 
-    from indexer.client import ApiClient
-
-    with ApiClient(api, api_key=api_key) as client:
+    with library(api, api_key) as lib:
         return [
-            SimpleNamespace(**client.collection_info(n), meta=None)
-            for n in client.list_collections()
+            SimpleNamespace(**lib.stats(c.name).model_dump(), meta=None)
+            for c in lib.collections()
         ]
 
 
@@ -182,6 +107,55 @@ def _names_only(store, err: Exception, *, as_json: bool) -> None:  # noqa: ANN00
     for row in rows:
         out.print(f"{row['name']}  ({row['bundle'] or row.get('error')})", highlight=False)
     typer.secho(note, err=True, fg=typer.colors.YELLOW)
+
+
+def stats(
+    collection: str = CollectionOpt,
+    api: str | None = ApiOpt,
+    api_key: str | None = ApiKeyOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Documents, passages, languages, bundle and disk size of a collection.
+
+    Example: xsearch stats -c news --json
+    """
+    with library(api, api_key) as lib:
+        info = lib.stats(collection)
+    if as_json:
+        print_json(info.model_dump())
+        return
+    _print_stats(info)
+
+
+def _print_stats(info: CollectionInfo) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"collection {info.name}", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value")
+    langs = sorted(info.languages.items(), key=lambda kv: (-kv[1], kv[0]))
+    disk = info.disk_bytes
+    rows = [
+        ("documents", f"{info.documents:,}"),
+        ("passages", f"{info.points:,}"),
+        ("languages (passages)", ", ".join(f"{k} {v:,}" for k, v in langs) or "-"),
+        ("bundle", f"{info.bundle} ({info.fingerprint[:12]})"),
+        ("dimension", str(info.dimension)),
+        ("disk size", _size(disk) if disk is not None else "n/a (server)"),
+        ("search index (HNSW)", "built" if info.indexed else "not built (exact search)"),
+    ]
+    for what, value in rows:
+        table.add_row(what, value)
+    console().print(table)
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
 
 
 def optimize(collection: str = CollectionOpt) -> None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 
@@ -25,12 +25,12 @@ from xsearch.encoder.bundle_io import (
 )
 from xsearch.encoder.session import open_session, resolve_threads
 from xsearch.errors import BundleCorrupt, InputError
+from xsearch.schemas import Kind
 from xsearch.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["query", "passage"]
-KINDS: tuple[str, ...] = ("query", "passage")
+KINDS: tuple[str, ...] = get_args(Kind)
 OUTPUT = "sentence_embedding"
 # Texts tokenised and sorted together. Bounds the memory held in tokenizer
 # encodings on huge inputs; 4096 is wide enough that sorting inside a window
@@ -45,10 +45,6 @@ class EncodeStats:
     tokens: int  # real (non-padding) tokens fed to the model
     seconds: float
     padded_tokens: int = 0  # tokens computed including padding
-
-    @property
-    def texts_per_second(self) -> float:
-        return self.texts / self.seconds if self.seconds > 0 else 0.0
 
 
 class Encoder:
@@ -84,7 +80,7 @@ class Encoder:
         self.threads = threads
         self.batch_tokens = settings.batch_tokens
         self.max_batch_size = settings.max_batch_size
-        # Measured (see bench/encoder.py and the H2 report): rounding widths up
+        # Measured with bench/encoder.py when batching was written: rounding widths up
         # to a multiple of 8 only added padding (-25% texts/s on short
         # sentences); cutting a batch where a text would fill < 80% of its
         # width removes most of the padding of a long-tailed length mix.

@@ -14,7 +14,7 @@ collection. Questions go through the normal ``Searcher``:
 Each question is encoded once per language and the vector is reused for every
 Y and every ranking setting (``Searcher.search(..., vector=v)``).
 
-Ranking settings (issue 7) are rows of :data:`SETTINGS`; adding one is one line.
+Ranking settings are rows of :data:`SETTINGS`; adding one is one line.
 A setting the engine does not apply (its response does not echo it back, or the
 request is refused) is reported as unsupported, with the reason, not dropped.
 """
@@ -99,11 +99,55 @@ class PairMetrics:
 
 @dataclass
 class MixedMetrics:
-    map: float  # mAP@MIXED_DEPTH, relevant = the paragraph in every language
+    map: float  # mAP@MIXED_DEPTH, relevant = the paragraph in every language it is kept in
     same_share: float  # share of the top-10 hits in the query's own language
     blind_share: float  # 1 / number of languages
     mrr_10: float  # first relevant hit (any language)
     per_lang: dict[str, dict[str, float]]  # query lang -> {"map", "same_share", "mrr_10"}
+    recall_1: float = 0.0  # share of the relevant passages found at rank 1 (one relevant: hit@1)
+    recall_10: float = 0.0
+
+
+# Corpus shapes (issue 11): which languages each paragraph is kept in.
+LAYOUTS = ("parallel", "disjoint", "skewed")
+# The figure a layout is judged by: several relevant documents -> mAP, one -> MRR@10.
+MAIN_METRIC = {"parallel": "map", "disjoint": "mrr_10", "skewed": "mrr_10", "pool": "mrr_10"}
+
+
+def placement(data: QAData, layout: str, dominant: str | None = None) -> dict[str, list[str]]:
+    """pid -> the languages the paragraph is indexed in, for a corpus shape.
+
+    - parallel: every paragraph in every language (XQuAD as shipped);
+    - disjoint: each paragraph in ONE language, assigned round robin in paragraph
+      order (the paragraphs are sorted by article, so every language gets a spread
+      of topics), every question asked in every language, one relevant document;
+    - skewed: the dominant language (default: English when present, else the
+      first) keeps every second paragraph, the other languages share the rest
+      round robin; with 240 paragraphs and 12 languages: 120 in the dominant
+      language, about 11 in each of the others (a language with few passages).
+    """
+    pids = list(data.paragraphs)
+    langs = list(data.langs)
+    if layout == "parallel":
+        return {pid: langs for pid in pids}
+    if layout == "disjoint":
+        return {pid: [langs[i % len(langs)]] for i, pid in enumerate(pids)}
+    if layout == "skewed":
+        big = dominant or ("en" if "en" in langs else langs[0])
+        if big not in langs:
+            raise XSearchError(
+                f"the dominant language {big!r} is not evaluated", fix=f"choose one of {langs}"
+            )
+        small = [x for x in langs if x != big] or [big]
+        return {
+            pid: [big] if i % 2 == 0 else [small[(i // 2) % len(small)]]
+            for i, pid in enumerate(pids)
+        }
+    raise XSearchError(f"unknown layout {layout!r}", fix=f"choose from {', '.join(LAYOUTS)}")
+
+
+def collection_for(layout: str) -> str:
+    return COLLECTION if layout == "parallel" else f"{COLLECTION}-{layout}"
 
 
 @dataclass
@@ -113,7 +157,8 @@ class SettingResult:
     supported: bool
     reason: str | None = None  # why unsupported
     matrix: dict[str, dict[str, PairMetrics]] = field(default_factory=dict)  # X -> Y -> m
-    mixed: MixedMetrics | None = None
+    mixed: MixedMetrics | None = None  # the parallel layout's pool (LAReQA mixed pool)
+    layouts: dict[str, MixedMetrics] = field(default_factory=dict)  # every layout run
     seconds: dict[str, float] = field(default_factory=dict)  # wall and CPU per step
     same_as: str | None = None  # an earlier setting the engine applied identically
 
@@ -143,6 +188,7 @@ class QAReport:
     settings: list[SettingResult]
     depth: int = MIXED_DEPTH  # mixed-pool hits per query (mAP@depth)
     seconds: dict[str, float] = field(default_factory=dict)
+    layouts: dict[str, dict[str, int]] = field(default_factory=dict)  # layout -> documents
 
 
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
@@ -193,17 +239,24 @@ def doc_id(pid: str, lang: str) -> str:
 
 
 def index_paragraphs(
-    indexer: Any, data: QAData, progress: Progress = _noop, batch: int = 64
+    indexer: Any,
+    data: QAData,
+    progress: Progress = _noop,
+    batch: int = 64,
+    *,
+    where: dict[str, list[str]] | None = None,
+    collection: str = COLLECTION,
 ) -> int:
-    """Index every paragraph in every language; returns the number of passages."""
+    """Index every paragraph in every language it is kept in (``where``: pid -> languages,
+    default all); returns the number of passages."""
     docs = [
         Document(id=doc_id(pid, lang), text=texts[lang], lang=lang, metadata={"pid": pid})
         for pid, texts in data.paragraphs.items()
-        for lang in data.langs
+        for lang in (where[pid] if where is not None else data.langs)
     ]
     passages = 0
     for start in range(0, len(docs), batch):
-        results = indexer.index_documents(COLLECTION, docs[start : start + batch])
+        results = indexer.index_documents(collection, docs[start : start + batch])
         bad = [r for r in results if r.status == "rejected"]
         if bad:
             raise XSearchError(
@@ -212,7 +265,7 @@ def index_paragraphs(
                 fix="fix those records in the data (the evaluation needs every paragraph)",
             )
         passages += sum(r.passages for r in results)
-        progress("indexing paragraphs", min(start + batch, len(docs)), len(docs))
+        progress(f"indexing paragraphs ({collection})", min(start + batch, len(docs)), len(docs))
     return passages
 
 
@@ -252,20 +305,30 @@ Effective = tuple[str, str, bool]  # (balance, mode, group_translations) as appl
 
 
 def probe_setting(
-    searcher: Searcher, setting: RankingSetting, data: QAData, vectors: dict[str, np.ndarray]
+    searcher: Searcher,
+    setting: RankingSetting,
+    data: QAData,
+    vectors: dict[str, np.ndarray],
+    collection: str = COLLECTION,
 ) -> tuple[str | None, Effective | None]:
     """(None, what the engine applied) when it applies the setting, else (the reason, None)."""
     lang = data.langs[0]
     q = data.questions[0]
     req = SearchRequest(
-        query=q.text[lang], collection=COLLECTION, k=1, query_lang=lang, **setting.overrides
+        query=q.text[lang], collection=collection, k=1, query_lang=lang, **setting.overrides
     )
+    return probe_request(searcher, req, setting.overrides, vectors[lang][0])
+
+
+def probe_request(
+    searcher: Searcher, req: SearchRequest, overrides: dict[str, Any], vector: np.ndarray
+) -> tuple[str | None, Effective | None]:
     try:
-        resp = searcher.search(req, vector=vectors[lang][0])
+        resp = searcher.search(req, vector=vector)
     except XSearchError as err:
         return f"refused: {err}", None
     for name in _ECHO_FIELDS:  # every response reports the ranking it applied
-        want = setting.overrides.get(name)
+        want = overrides.get(name)
         got = getattr(resp, name)
         if want is not None and got != want:
             return f"asked {name}={want!r}, the engine applied {got!r}", None
@@ -334,8 +397,16 @@ def run_mixed(
     progress: Progress = _noop,
     depth: int = MIXED_DEPTH,
     workers: int = 1,
+    *,
+    where: dict[str, list[str]] | None = None,
+    collection: str = COLLECTION,
 ) -> MixedMetrics:
-    """LAReQA mixed pool: mAP@depth, MRR@10 and the same-language share of the top 10."""
+    """Every question in every language against the whole collection (no filter).
+
+    Relevant: the question's paragraph in every language it is kept in (``where``,
+    default all: the LAReQA mixed pool). mAP@depth, MRR@10, recall@1/@10 and the
+    share of the top 10 in the query's own language.
+    """
     ranked: list[list[str]] = []
     hit_langs: list[list[str]] = []
     relevant: list[set[str]] = []
@@ -344,7 +415,7 @@ def run_mixed(
     for x in data.langs:
         reqs = [
             SearchRequest(
-                query=q.text[x], collection=COLLECTION, k=depth, query_lang=x, **setting.overrides
+                query=q.text[x], collection=collection, k=depth, query_lang=x, **setting.overrides
             )
             for q in data.questions
         ]
@@ -354,9 +425,10 @@ def run_mixed(
             ids, langs = _ranked_ids(resp)
             ranked.append(ids)
             hit_langs.append(langs)
-            relevant.append({doc_id(q.pid, y) for y in data.langs})
+            kept = where[q.pid] if where is not None else data.langs
+            relevant.append({doc_id(q.pid, y) for y in kept})
             q_langs.append(x)
-        progress(f"mixed pool ({setting.name})", len(ranked), total)
+        progress(f"mixed pool {collection} ({setting.name})", len(ranked), total)
     rel, n_rel = M.relevance_matrix(ranked, relevant, depth)
     ap = M.average_precision_per_query(rel, n_rel)
     per_lang: dict[str, dict[str, float]] = {}
@@ -366,6 +438,7 @@ def run_mixed(
         per_lang[x] = {
             "map": float(ap[mask].mean()),
             "mrr_10": M.mrr_at_k(rel[mask], 10),
+            "recall_10": M.recall_at_k(rel[mask], n_rel[mask], 10),
             "same_share": M.same_language_share(
                 [h for h, m in zip(hit_langs, mask, strict=True) if m],
                 [x] * int(mask.sum()),
@@ -374,7 +447,13 @@ def run_mixed(
         }
     bias = M.language_bias(hit_langs, q_langs, len(data.langs), BIAS_K)
     return MixedMetrics(
-        float(ap.mean()), bias["same_share"], bias["blind_share"], M.mrr_at_k(rel, 10), per_lang
+        float(ap.mean()),
+        bias["same_share"],
+        bias["blind_share"],
+        M.mrr_at_k(rel, 10),
+        per_lang,
+        recall_1=M.recall_at_k(rel, n_rel, 1),
+        recall_10=M.recall_at_k(rel, n_rel, 10),
     )
 
 
@@ -388,8 +467,15 @@ def evaluate_qa(
     progress: Progress = _noop,
     workers: int = 2,
     depth: int = MIXED_DEPTH,
+    layouts: Sequence[str] = ("parallel",),
+    dominant: str | None = None,
 ) -> QAReport:
     """Index ``data``, then run the matrix and the mixed pool for each ranking setting.
+
+    ``layouts``: the corpus shapes to evaluate (:func:`placement`), each indexed
+    into its own collection of the same temporary store; the X x Y matrix is run
+    on the parallel layout only (it filters to one paragraph language, so it is
+    the same for every shape that has the paragraph in that language).
 
     ``matrix``: "first" = the full X x Y matrix for the first supported setting and
     the same-language diagonal for the others; "all" = the full matrix for every
@@ -397,7 +483,7 @@ def evaluate_qa(
     for the settings named, the diagonal for the others. ``depth``: hits per
     mixed-pool query (mAP@depth). ``workers``: search threads.
     """
-    named = set() if matrix in ("first", "all", "diagonal") else set(matrix.split(","))
+    named = set() if matrix in ("first", "all", "diagonal", "none") else set(matrix.split(","))
     if named - set(SETTINGS_BY_NAME):
         raise ValueError(f"matrix must be first|all|diagonal or setting names, got {matrix!r}")
     chosen = (
@@ -408,15 +494,24 @@ def evaluate_qa(
     full = [(x, y) for x in data.langs for y in data.langs]
     diagonal = [(x, x) for x in data.langs]
     timing: dict[str, float] = {}
+    wheres = {name: placement(data, name, dominant) for name in layouts}
+    sizes: dict[str, dict[str, int]] = {}
     with temporary_engine(encoder, settings, depth) as (indexer, searcher):
-        with _timed(timing, "index"):
-            n_passages = index_paragraphs(indexer, data, progress)
+        n_passages = 0
+        for name, where in wheres.items():
+            with _timed(timing, f"index_{name}"):
+                n = index_paragraphs(
+                    indexer, data, progress, where=where, collection=collection_for(name)
+                )
+            sizes[name] = {"documents": sum(len(v) for v in where.values()), "passages": n}
+            n_passages = max(n_passages, n)
         with _timed(timing, "encode_questions"):
             vectors = encode_questions(searcher, data, progress)
         results: list[SettingResult] = []
         done: dict[Effective, SettingResult] = {}
+        probe_in = collection_for(next(iter(wheres)))
         for setting in chosen:
-            reason, effective = probe_setting(searcher, setting, data, vectors)
+            reason, effective = probe_setting(searcher, setting, data, vectors, probe_in)
             res = SettingResult(setting.name, dict(setting.overrides), reason is None, reason)
             results.append(res)
             if effective is None:
@@ -429,14 +524,23 @@ def evaluate_qa(
                 # dense is the default): same searches, same figures; do not pay twice.
                 earlier = done[effective]
                 res.same_as = earlier.name
-                res.matrix = {x: {y: earlier.matrix[x][y]} for x, y in pairs}
+                res.matrix = {x: {y: earlier.matrix[x][y]} for x, y in pairs if earlier.matrix}
                 res.mixed = earlier.mixed
+                res.layouts = dict(earlier.layouts)
                 continue
             done[effective] = res
-            with _timed(res.seconds, "matrix"):
-                res.matrix = run_matrix(searcher, setting, data, vectors, pairs, progress, workers)
-            with _timed(res.seconds, "mixed"):
-                res.mixed = run_mixed(searcher, setting, data, vectors, progress, depth, workers)
+            if "parallel" in wheres and matrix != "none":
+                with _timed(res.seconds, "matrix"):
+                    res.matrix = run_matrix(
+                        searcher, setting, data, vectors, pairs, progress, workers
+                    )
+            for name, where in wheres.items():
+                with _timed(res.seconds, name):
+                    res.layouts[name] = run_mixed(
+                        searcher, setting, data, vectors, progress, depth, workers,
+                        where=where, collection=collection_for(name),
+                    )  # fmt: skip
+            res.mixed = res.layouts.get("parallel")
     return QAReport(
         bundle=encoder.name,
         variant=encoder.variant,
@@ -444,10 +548,11 @@ def evaluate_qa(
         langs=list(data.langs),
         n_paragraphs=len(data.paragraphs),
         n_questions=len(data.questions),
-        n_documents=len(data.paragraphs) * len(data.langs),
+        n_documents=max(v["documents"] for v in sizes.values()),
         n_passages=n_passages,
         source=data.source,
         settings=results,
         depth=depth,
         seconds=timing,
+        layouts=sizes,
     )

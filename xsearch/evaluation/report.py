@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xsearch.errors import InputError
+from xsearch.evaluation.qa import MAIN_METRIC
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -81,8 +82,42 @@ def qa_to_dict(report: QAReport) -> dict[str, Any]:
         " a lower bound of the full-ranking mAP",
         "mixed.same_share": "share of top-10 hits in the query's own language",
         "mixed.blind_share": "1 / number of languages (a language-blind ranker)",
+        "layouts": "per corpus shape (parallel, disjoint, skewed; pool for eval pool): "
+        "map, mrr_10, recall_1, recall_10, same_share; relevant = the question's "
+        "paragraph in every language the shape keeps it in",
+        "main_metric": "the figure each shape is judged by: "
+        + ", ".join(f"{k}: {v}" for k, v in MAIN_METRIC.items()),
     }
     return out
+
+
+def print_layouts(settings: list[SettingResult], layouts: list[str], console: Console) -> None:
+    """One row per setting, per layout: main metric, recall@1/@10 and own-language share."""
+    from rich.table import Table
+
+    table = Table(title="Ranking settings on every corpus shape")
+    table.add_column("setting")
+    for name in layouts:
+        main = MAIN_METRIC.get(name, "mrr_10")
+        table.add_column(f"{name}\n{_LABEL[main]} / R@1 / R@10 / own%", justify="right")
+    for res in settings:
+        if not res.supported or not res.layouts:
+            continue
+        cells = []
+        for name in layouts:
+            m = res.layouts.get(name)
+            if m is None:
+                cells.append("—")
+                continue
+            main = getattr(m, MAIN_METRIC.get(name, "mrr_10"))
+            cells.append(
+                f"{main:.3f} / {m.recall_1:.3f} / {m.recall_10:.3f} / {100 * m.same_share:.0f}%"
+            )
+        table.add_row(_header(res), *cells)
+    console.print(table)
+
+
+_LABEL = {"map": "mAP", "mrr_10": "MRR@10"}
 
 
 def print_qa(report: QAReport, console: Console) -> None:
@@ -95,6 +130,8 @@ def print_qa(report: QAReport, console: Console) -> None:
         f"{report.n_questions} questions per language"
     )
     ran = [s for s in report.settings if s.supported]
+    if any(r.layouts for r in ran):
+        print_layouts(ran, list(report.layouts), console)
     _print_summary(ran, report, console)
     for res in ran:
         if res.same_as:
@@ -247,5 +284,40 @@ def plot_qa_matrix(report: QAReport, path: Path, setting: str | None = None) -> 
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_layouts(
+    settings: list[SettingResult], layouts: list[str], path: Path, variant: str = ""
+) -> Path:
+    """Bars: each setting's main metric on each corpus shape."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    ran = [s for s in settings if s.supported and s.layouts]
+    if not ran:
+        raise InputError("no setting has layout results to plot", fix="run at least one setting")
+    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(layouts) * max(len(ran), 4) / 4, 4.5))
+    width = 0.8 / len(ran)
+    x = np.arange(len(layouts))
+    for i, res in enumerate(ran):
+        vals = [
+            getattr(res.layouts[n], MAIN_METRIC.get(n, "mrr_10")) if n in res.layouts else 0.0
+            for n in layouts
+        ]
+        ax.bar(x + i * width, vals, width, label=res.name)
+    ax.set_xticks(
+        x + 0.4 - width / 2, [f"{n}\n({_LABEL[MAIN_METRIC.get(n, 'mrr_10')]})" for n in layouts]
+    )
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Ranking settings by corpus shape {variant}")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

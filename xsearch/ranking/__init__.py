@@ -1,1 +1,1 @@
-"""Ranking across languages: language centering, lexical matching, translation groups."""
+"""Ranking across languages: language centring, lexical matching, translation groups."""

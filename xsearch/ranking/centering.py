@@ -1,4 +1,4 @@
-"""Language centering: remove the part of a vector that says which language it is.
+"""Language centring: remove the part of a vector that says which language it is.
 
 Multilingual encoders put every language in one space, but each language also
 sits around its own mean vector; a query scores higher against everything in its
@@ -26,8 +26,10 @@ and count, updated as documents are added and removed). The vectors already
 stored were centred with an older centre; all points of a language must share
 one centre, so new points use the language's *current centre* ``c_L`` (not the
 live mean) and the centre is moved — every ``centered`` vector of that language
-rewritten, from the raw vectors, no re-encoding — when the language has grown or
-shrunk by a quarter since (amortised O(1) rewrites per point).
+rewritten, from the raw vectors, no re-encoding — when the language, or the
+whole collection, has grown or shrunk by a quarter since (amortised O(1)
+rewrites per point): the centre is shrunk towards the collection mean and scaled
+by the typical spread, which move when other languages grow.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ MIN_SHRINK = 1.0
 MAX_SHRINK = 256.0
 
 
+def _moved(now: int, then: int) -> bool:
+    return now >= REGROW * then or now * REGROW <= then
+
+
 @dataclass
 class LanguageStats:
     n: int = 0
@@ -52,6 +58,10 @@ class LanguageStats:
     centre: np.ndarray | None = None  # the mean the stored centred vectors use
     centre_n: int = 0
     scale: float = 1.0  # the spread scale the stored centred vectors use
+    # passages of the whole collection when the centre was set: the centre is
+    # shrunk towards the collection mean and scaled by the typical spread, both
+    # of which move when OTHER languages grow
+    all_n: int = 0
 
     @property
     def mean(self) -> np.ndarray | None:
@@ -59,12 +69,12 @@ class LanguageStats:
             return None
         return (self.total / self.n).astype(np.float32)
 
-    def needs_recentre(self) -> bool:
+    def needs_recentre(self, n_all: int) -> bool:
         if self.n == 0:
             return False
-        if self.centre is None or self.centre_n == 0:
+        if self.centre is None or self.centre_n == 0 or self.all_n == 0:
             return True
-        return self.n >= REGROW * self.centre_n or self.n * REGROW <= self.centre_n
+        return _moved(self.n, self.centre_n) or _moved(n_all, self.all_n)
 
 
 @dataclass
@@ -85,6 +95,7 @@ class LanguageMeans:
                 centre=None if d.get("centre") is None else np.asarray(d["centre"], np.float32),
                 centre_n=int(d.get("centre_n", 0)),
                 scale=float(d.get("scale", 1.0)),  # collections made before scaling: 1
+                all_n=int(d.get("all_n", 0)),  # made before: re-centred on the next write
             )
         return out
 
@@ -102,6 +113,7 @@ class LanguageMeans:
                 "centre": [float(x) for x in s.centre] if s.centre is not None else None,
                 "centre_n": s.centre_n,
                 "scale": s.scale,
+                "all_n": s.all_n,
             }
             for lang, s in self.langs.items()
         }
@@ -129,8 +141,13 @@ class LanguageMeans:
             s.total = np.zeros(self.dimension, np.float64)
 
     def stale(self) -> list[str]:
-        """Languages whose stored centred vectors should be rewritten."""
-        return [lang for lang, s in self.langs.items() if s.needs_recentre()]
+        """Languages whose stored centred vectors should be rewritten: the language
+        grew or shrank by a quarter since its centre was set, or the whole
+        collection did (a small language indexed first, then a big one: its centre
+        was shrunk towards a collection mean that no longer exists). Amortised
+        O(1) rewrites per point either way."""
+        n_all = sum(x.n for x in self._live())
+        return [lang for lang, s in self.langs.items() if s.needs_recentre(n_all)]
 
     def move_centre(self, lang: str) -> np.ndarray | None:
         """Set the language's centre from its current mean (before a rewrite).
@@ -155,9 +172,22 @@ class LanguageMeans:
         live = self._live()
         n_all = sum(x.n for x in live)
         mean_all = sum(x.total for x in live) / n_all
+        s.all_n = n_all
         k = self._pseudo_passages(s, mean_all)
         s.centre = ((s.total + k * mean_all) / (s.n + k)).astype(np.float32)
-        s.scale = self._spread_scale(s, k)
+        # Leave-one-out: a passage's own vector is part of its language's mean,
+        # so centring subtracts a share 1/(n + k) of the passage itself (a
+        # language of 2 passages lost over a quarter of each passage's content:
+        # the demo's Hindi cricket article fell below a Spanish football one).
+        # Centring each passage by the centre WITHOUT it, (total - p + k·mean) /
+        # (n - 1 + k), is the same centre with the centred vector scaled by
+        # (n + k)/(n - 1 + k); the spread, measured around a centre that held
+        # the passage too, is too small by the same factor, and its scale
+        # sqrt(typical / spread) already carries the square root of it: the
+        # other square root is what is left. A per-language constant (1 for a big
+        # language): the in-language order stays the dense order.
+        loo = float(np.sqrt((s.n + k) / (s.n - 1 + k)))
+        s.scale = self._spread_scale(s, k) * loo
         return s.centre
 
     def _live(self) -> list[LanguageStats]:

@@ -15,10 +15,13 @@ collection as it is now. Query side: weight 1 per distinct term.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import zlib
 from collections import Counter
+from functools import lru_cache
+from pathlib import Path
 
 # BM25 constants (Robertson/Zaragoza defaults); avg length in terms of a passage
 # of the default window (~200 words); only used to normalise term frequencies.
@@ -92,9 +95,54 @@ def document_vector(text: str) -> tuple[list[int], list[float]]:
     return _to_sparse({i: f * (K1 + 1) / (f + norm) for i, f in tf.items()})
 
 
-def query_vector(text: str) -> tuple[list[int], list[float]]:
-    """One unit of weight per distinct query term."""
-    return _to_sparse({term_id(t): 1.0 for t in terms(text)})
+def query_vector(text: str, stop: frozenset[str] = frozenset()) -> tuple[list[int], list[float]]:
+    """One unit of weight per distinct query term; ``stop`` words carry none.
+
+    A query of stop words only gives an empty vector (no lexical vote).
+    """
+    return _to_sparse({term_id(t): 1.0 for t in terms(text) if t not in stop})
+
+
+# Whole words among the most probable pieces of the bundle's tokenizer are stop words.
+STOP_TOP = 600
+
+
+@lru_cache(maxsize=8)
+def frequent_words(tokenizer_json: Path, top: int = STOP_TOP) -> frozenset[str]:
+    """The ``top`` most frequent whole words of a Unigram (SentencePiece) tokenizer.
+
+    A Unigram vocabulary stores each piece's log-probability, measured on the
+    model's multilingual training text (CC-100, 100 languages, for XLM-R and
+    e5): the most probable whole-word pieces ("▁de", "▁la", "▁in", "▁un",
+    "▁die", "▁the", "▁и", "▁و", ...) are the function words of all those
+    languages at once, a stop list for the bundle measured across languages
+    rather than per collection (whose statistics barely exist in a collection of
+    a dozen documents: there, "un" or "die" matched one document and took the
+    full lexical vote). Words with a digit are kept (years, codes). Other
+    tokenizer types (WordPiece, BPE) store no frequencies: empty set.
+    """
+    try:
+        model = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))["model"]
+    except (OSError, ValueError, KeyError):
+        return frozenset()
+    if model.get("type") != "Unigram":
+        return frozenset()
+    words = sorted(
+        (
+            (float(score), piece[1:])
+            for piece, score in model["vocab"]
+            if piece.startswith("\u2581") and len(piece) > 1
+        ),
+        key=lambda t: -t[0],
+    )
+    out: set[str] = set()
+    for _, word in words:
+        norm = unicodedata.normalize("NFKC", word).casefold()
+        if not any(ch.isdigit() for ch in norm) and terms(norm) == [norm]:
+            out.add(norm)
+        if len(out) >= top:
+            break
+    return frozenset(out)
 
 
 def lexical_margin(scores: list[float]) -> float:

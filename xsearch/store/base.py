@@ -5,14 +5,16 @@ in-process) and ``ServerStore`` (qdrant-client against a server, or its
 ``:memory:`` mode in tests). Nothing outside ``xsearch.store`` imports either
 of them directly; use :func:`xsearch.store.open_store`.
 
-Vector names are fixed so every collection can carry everything issue 7 needs
+Vector names are fixed so every collection carries every ranking's vectors
 without a migration: ``dense`` (raw passage vector), ``centered`` (vector
-minus the language mean, re-normalised) and the sparse ``lexical`` vector.
+minus its language's centre, not re-normalised: scored by dot product, see
+``xsearch/ranking/centering.py``) and the sparse ``lexical`` vector.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,16 +23,37 @@ from typing import Any
 import numpy as np
 
 from xsearch.errors import BundleMismatch, CollectionNotFound, InputError
+from xsearch.store.payload import STATE_FIELDS
+from xsearch.store.records import (
+    CENTERED,
+    DENSE,
+    DENSE_VECTORS,
+    LEXICAL,
+    PointRecord,
+    ScoredPoint,
+    check_using,
+    dense_list,
+    doc_state_ids,
+    in_order,
+    scroll_pages,
+    sparse_pair,
+    state_from_payloads,
+    to_scored,
+)
 from xsearch.validation import is_collection_name
 
-DENSE = "dense"
-CENTERED = "centered"
-LEXICAL = "lexical"
-DENSE_VECTORS = (DENSE, CENTERED)
+__all__ = [  # the point types live in records; importing them from here keeps working
+    "CENTERED",
+    "DENSE",
+    "DENSE_VECTORS",
+    "LEXICAL",
+    "PointRecord",
+    "ScoredPoint",
+]
 
-# Payload fields that get a payload index (the store only needs to know these).
-KEYWORD_FIELDS = ("doc_id", "lang")
-INTEGER_FIELDS = ("passage",)
+# Distances a collection may use (each backend maps them to its own enum).
+DISTANCES = ("cosine", "dot", "euclid")
+META_FORMAT = "xsearch-collection/1"
 
 
 @dataclass
@@ -43,24 +66,6 @@ class CollectionSpec:
 
 
 @dataclass
-class PointRecord:
-    id: str  # UUID string (xsearch.documents.point_id)
-    vectors: dict[str, np.ndarray]  # {"dense": v} and optionally {"centered": v}
-    payload: dict[str, Any]
-    sparse: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
-
-
-@dataclass
-class ScoredPoint:
-    id: str
-    score: float
-    payload: dict[str, Any]
-    vectors: dict[str, np.ndarray] | None = None
-    # Sparse vectors come back here when vectors are requested (export/transfer).
-    sparse: dict[str, tuple[list[int], list[float]]] | None = None
-
-
-@dataclass
 class SearchFilter:
     langs: list[str] | None = None
     exclude_langs: list[str] | None = None
@@ -70,10 +75,42 @@ class SearchFilter:
     # meta.<key> ranges: (gte, lte), either side may be None
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
-    def is_empty(self) -> bool:
-        return not (
-            self.langs or self.exclude_langs or self.doc_ids or self.metadata or self.ranges
-        )
+
+@dataclass(frozen=True)
+class DenseQuery:
+    """A checked nearest-neighbour query on one dense vector."""
+
+    vector: list[float]
+    using: str
+    k: int
+    offset: int
+    flt: SearchFilter | None
+    with_vectors: bool = False
+    exact: bool = False
+    score_threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class SparseQuery:
+    """A checked query on the sparse ``lexical`` vector."""
+
+    indices: list[int]
+    values: list[float]
+    k: int
+    flt: SearchFilter | None
+
+
+@dataclass(frozen=True)
+class HybridQuery:
+    """Dense and sparse prefetches (``k`` = prefetch size each), fused by RRF."""
+
+    dense: DenseQuery
+    sparse: SparseQuery
+    k: int
+    offset: int
+    flt: SearchFilter | None
+    weights: list[float] | None
+    rrf_k: int
 
 
 @dataclass
@@ -88,6 +125,51 @@ class CollectionStats:
     disk_bytes: int | None
     indexed: bool
     meta: dict
+
+    @classmethod
+    def from_meta(
+        cls,
+        name: str,
+        meta: dict,
+        *,
+        points: int,
+        documents: int,
+        languages: dict[str, int],
+        disk_bytes: int | None,
+        indexed: bool,
+    ) -> CollectionStats:
+        return cls(
+            name=name,
+            points=points,
+            documents=documents,
+            languages=languages,
+            dimension=int(meta["dimension"]),
+            fingerprint=meta["fingerprint"],
+            bundle=meta.get("bundle", "?"),
+            disk_bytes=disk_bytes,
+            indexed=indexed,
+            meta=meta,
+        )
+
+
+def new_meta(spec: CollectionSpec) -> dict[str, Any]:
+    """The metadata a new collection starts with (both backends store this dict)."""
+    check_distance(spec.distance)
+    return {
+        "format": META_FORMAT,
+        "fingerprint": spec.fingerprint,
+        "bundle": spec.bundle,
+        "dimension": spec.dimension,
+        "distance": spec.distance,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "lexical_modifier": "idf",
+    }
+
+
+def check_distance(distance: str) -> str:
+    if distance not in DISTANCES:
+        raise InputError(f"unknown distance {distance!r}", fix="use cosine, dot or euclid")
+    return distance
 
 
 def validate_name(name: str) -> str:
@@ -155,28 +237,37 @@ class Store(ABC):
         """CollectionNotFound if absent, BundleMismatch naming both bundles if built by another."""
         check_compatible(name, self.get_meta(name), fingerprint, bundle)
 
-    # --- points ------------------------------------------------------------
-    @abstractmethod
-    def upsert(self, name: str, points: Sequence[PointRecord], *, wait: bool = True) -> None: ...
+    # --- points (checked and converted here, sent by the backend's hooks) --------
+    upsert_chunk = 512  # points per backend call
+
+    def upsert(self, name: str, points: Sequence[PointRecord], *, wait: bool = True) -> None:
+        dim = int(self.get_meta(name)["dimension"])
+        for start in range(0, len(points), self.upsert_chunk):
+            self._upsert(name, points[start : start + self.upsert_chunk], dim, wait)
 
     @abstractmethod
     def delete_points(self, name: str, ids: Sequence[str]) -> None: ...
 
-    @abstractmethod
     def delete_documents(self, name: str, doc_ids: Sequence[str]) -> int:
         """Delete every passage of these documents; returns the number of points removed."""
+        if not doc_ids:
+            return 0
+        return self._delete_matching(name, SearchFilter(doc_ids=[str(d) for d in doc_ids]))
 
-    @abstractmethod
     def document_state(self, name: str, doc_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """doc_id -> (content_hash, n_passages) for the documents present (passage-0 lookup)."""
+        if not doc_ids:
+            return {}
+        return state_from_payloads(self._payloads(name, doc_state_ids(doc_ids), STATE_FIELDS))
 
-    @abstractmethod
     def retrieve(
         self, name: str, ids: Sequence[str], *, with_vectors: bool = False
-    ) -> list[ScoredPoint]: ...
+    ) -> list[ScoredPoint]:
+        if not ids:
+            return []
+        return in_order(ids, self._retrieve(name, [str(i) for i in ids], with_vectors))
 
-    # --- search --------------------------------------------------------------
-    @abstractmethod
+    # --- search ----------------------------------------------------------------
     def query(
         self,
         name: str,
@@ -189,9 +280,13 @@ class Store(ABC):
         with_vectors: bool = False,
         exact: bool = False,
         score_threshold: float | None = None,
-    ) -> list[ScoredPoint]: ...
+    ) -> list[ScoredPoint]:
+        check_using(using)
+        dq = DenseQuery(
+            dense_list(vector), using, k, offset, flt, with_vectors, exact, score_threshold
+        )
+        return [to_scored(r, r.score) for r in self._query(name, dq)]
 
-    @abstractmethod
     def query_lexical(
         self,
         name: str,
@@ -201,8 +296,9 @@ class Store(ABC):
         flt: SearchFilter | None = None,
     ) -> list[ScoredPoint]:
         """The sparse ``lexical`` ranking alone (BM25-style scores, IDF by Qdrant)."""
+        sq = SparseQuery(*sparse_pair(sparse), k=k, flt=flt)
+        return [to_scored(r, r.score) for r in self._query_lexical(name, sq)]
 
-    @abstractmethod
     def query_hybrid(
         self,
         name: str,
@@ -222,8 +318,18 @@ class Store(ABC):
         ``weights`` = (dense, lexical) RRF weights (None: equal); ``rrf_k`` is the
         RRF constant, given explicitly so both backends rank identically.
         """
+        check_using(using_dense)
+        hq = HybridQuery(
+            dense=DenseQuery(dense_list(dense), using_dense, prefetch_k, 0, flt),
+            sparse=SparseQuery(*sparse_pair(sparse), k=prefetch_k, flt=flt),
+            k=k,
+            offset=offset,
+            flt=flt,
+            weights=list(weights) if weights else None,
+            rrf_k=rrf_k,
+        )
+        return [to_scored(r, r.score) for r in self._query_hybrid(name, hq)]
 
-    @abstractmethod
     def scroll(
         self,
         name: str,
@@ -233,6 +339,36 @@ class Store(ABC):
         flt: SearchFilter | None = None,
     ) -> Iterator[ScoredPoint]:
         """Every point (score 0), in batches; with_vectors also fills ``sparse``."""
+        return scroll_pages(lambda off: self._scroll_page(name, off, batch, with_vectors, flt))
+
+    # --- what each backend sends (records: the binding's points, with .id/.payload/...) --
+    @abstractmethod
+    def _upsert(self, name: str, points: Sequence[PointRecord], dim: int, wait: bool) -> None: ...
+
+    @abstractmethod
+    def _delete_matching(self, name: str, flt: SearchFilter) -> int:
+        """Delete the points ``flt`` selects; returns how many there were."""
+
+    @abstractmethod
+    def _payloads(self, name: str, ids: list[str], fields: list[str]) -> list[dict | None]: ...
+
+    @abstractmethod
+    def _retrieve(self, name: str, ids: list[str], with_vectors: bool) -> Sequence[Any]: ...
+
+    @abstractmethod
+    def _query(self, name: str, q: DenseQuery) -> Sequence[Any]: ...
+
+    @abstractmethod
+    def _query_lexical(self, name: str, q: SparseQuery) -> Sequence[Any]: ...
+
+    @abstractmethod
+    def _query_hybrid(self, name: str, q: HybridQuery) -> Sequence[Any]: ...
+
+    @abstractmethod
+    def _scroll_page(
+        self, name: str, offset: Any, batch: int, with_vectors: bool, flt: SearchFilter | None
+    ) -> tuple[Sequence[Any], Any]:
+        """One page of records and the offset of the next (None at the end)."""
 
     @abstractmethod
     def count(self, name: str, flt: SearchFilter | None = None) -> int: ...

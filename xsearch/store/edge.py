@@ -32,46 +32,41 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from xsearch.errors import InputError, StoreError, StoreLocked
-from xsearch.store import filters
+from xsearch.errors import StoreError, StoreLocked
+from xsearch.store import base, filters
 from xsearch.store.base import (
+    CollectionStats,
+    Store,
+    check_compatible,
+    check_distance,
+    new_meta,
+    not_found,
+    validate_name,
+)
+from xsearch.store.payload import INTEGER_FIELDS, KEYWORD_FIELDS, LANG
+from xsearch.store.records import (
     CENTERED,
     DENSE,
     DENSE_VECTORS,
     LEXICAL,
-    CollectionSpec,
-    CollectionStats,
     PointRecord,
-    ScoredPoint,
-    SearchFilter,
-    Store,
-    check_compatible,
-    not_found,
-    validate_name,
-)
-from xsearch.store.records import (
-    check_using,
-    dense_list,
-    doc_state_ids,
-    sparse_pair,
-    state_from_payloads,
-    to_scored,
+    point_vectors,
 )
 
 META_FILE = "collection.json"
 SHARD_DIR = "shard"
-_UPSERT_CHUNK = 1024
-_DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclid": "Euclid"}
+# Payload fields that get filter-aware HNSW links: a language filter stays fast
+# and accurate after optimize (doc_id and passage select a few points each).
+_HNSW_FIELDS = frozenset({LANG})
 
 
 class EdgeStore(Store):
     kind = "edge"
+    upsert_chunk = 1024
 
     def __init__(
         self,
@@ -103,9 +98,7 @@ class EdgeStore(Store):
     def _config(self, dimension: int, distance: str) -> Any:
         import qdrant_edge as q
 
-        if distance not in _DISTANCES:
-            raise InputError(f"unknown distance {distance!r}", fix="use cosine, dot or euclid")
-        dist = getattr(q.Distance, _DISTANCES[distance])
+        dist = getattr(q.Distance, check_distance(distance).capitalize())  # Cosine, Dot, Euclid
         return q.EdgeConfig(
             # `centered` holds p - c_lang un-normalised and is scored by dot product:
             # q.(p - c) keeps the in-language order of cosine (see ranking/centering.py).
@@ -164,7 +157,7 @@ class EdgeStore(Store):
         return shard
 
     # --- collections ------------------------------------------------------------
-    def create_collection(self, spec: CollectionSpec) -> None:
+    def create_collection(self, spec: base.CollectionSpec) -> None:
         d = self._dir(spec.name)
         with self._lock:
             self._own_store()  # before the sidecar: a second process must not write one
@@ -172,16 +165,7 @@ class EdgeStore(Store):
                 check_compatible(spec.name, self.get_meta(spec.name), spec.fingerprint, spec.bundle)
                 self._shard(spec.name)
                 return
-            self._config(spec.dimension, spec.distance)  # validates the distance early
-            meta = {
-                "format": "xsearch-collection/1",
-                "fingerprint": spec.fingerprint,
-                "bundle": spec.bundle,
-                "dimension": spec.dimension,
-                "distance": spec.distance,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "lexical_modifier": "idf",
-            }
+            meta = new_meta(spec)  # validates the distance before anything is written
             d.mkdir(parents=True, exist_ok=True)
             _write_json(d / META_FILE, meta)
             self._shard(spec.name)
@@ -227,15 +211,13 @@ class EdgeStore(Store):
             self._meta[name] = dict(meta)
 
     # --- points -------------------------------------------------------------------
-    def upsert(self, name: str, points: Sequence[PointRecord], *, wait: bool = True) -> None:
+    def _upsert(self, name: str, points: Sequence[PointRecord], dim: int, wait: bool) -> None:
         import qdrant_edge as q
 
-        shard = self._shard(name)
-        dim = int(self.get_meta(name)["dimension"])
-        for start in range(0, len(points), _UPSERT_CHUNK):
-            batch = [_edge_point(p, dim) for p in points[start : start + _UPSERT_CHUNK]]
-            shard.update(q.UpdateOperation.upsert_points(batch))
+        batch = [q.Point(str(p.id), point_vectors(p, dim, q.SparseVector), p.payload)
+                 for p in points]
         # wait is moot here: an Edge update is applied (and in the WAL) when it returns.
+        self._shard(name).update(q.UpdateOperation.upsert_points(batch))
 
     def delete_points(self, name: str, ids: Sequence[str]) -> None:
         import qdrant_edge as q
@@ -243,40 +225,25 @@ class EdgeStore(Store):
         if ids:
             self._shard(name).update(q.UpdateOperation.delete_points([str(i) for i in ids]))
 
-    def delete_documents(self, name: str, doc_ids: Sequence[str]) -> int:
+    def _delete_matching(self, name: str, flt: base.SearchFilter) -> int:
         import qdrant_edge as q
 
-        if not doc_ids:
-            return 0
-        flt = filters.to_edge(SearchFilter(doc_ids=list(doc_ids)))
+        f = filters.to_edge(flt)
         shard = self._shard(name)
         with self._lock:  # count and delete as one step for this process
-            n = shard.count(q.CountRequest(exact=True, filter=flt))
-            shard.update(q.UpdateOperation.delete_points_by_filter(flt))
+            n = shard.count(q.CountRequest(exact=True, filter=f))
+            shard.update(q.UpdateOperation.delete_points_by_filter(f))
         return n
 
-    def document_state(self, name: str, doc_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+    def _payloads(self, name: str, ids: list[str], fields: list[str]) -> list[dict | None]:
         import qdrant_edge as q
 
-        if not doc_ids:
-            return {}
-        recs = self._shard(name).retrieve(
-            doc_state_ids(doc_ids),
-            with_payload=q.PayloadSelector.Include(["doc_id", "content_hash", "n_passages"]),
-            with_vector=False,
-        )
-        return state_from_payloads(r.payload for r in recs)
+        selector = q.PayloadSelector.Include(fields)
+        recs = self._shard(name).retrieve(ids, with_payload=selector, with_vector=False)
+        return [r.payload for r in recs]
 
-    def retrieve(
-        self, name: str, ids: Sequence[str], *, with_vectors: bool = False
-    ) -> list[ScoredPoint]:
-        if not ids:
-            return []
-        recs = self._shard(name).retrieve(
-            [str(i) for i in ids], with_payload=True, with_vector=with_vectors
-        )
-        by_id = {str(r.id): to_scored(r, 0.0) for r in recs}
-        return [by_id[str(i)] for i in ids if str(i) in by_id]
+    def _retrieve(self, name: str, ids: list[str], with_vectors: bool) -> Sequence[Any]:
+        return self._shard(name).retrieve(ids, with_payload=True, with_vector=with_vectors)
 
     # --- search ---------------------------------------------------------------------
     def _params(self, exact: bool = False) -> Any:
@@ -284,122 +251,71 @@ class EdgeStore(Store):
 
         return q.SearchParams(hnsw_ef=self.hnsw_ef, exact=exact)
 
-    def query(
-        self,
-        name: str,
-        vector: np.ndarray,
-        *,
-        using: str = DENSE,
-        k: int = 10,
-        offset: int = 0,
-        flt: SearchFilter | None = None,
-        with_vectors: bool = False,
-        exact: bool = False,
-        score_threshold: float | None = None,
-    ) -> list[ScoredPoint]:
-        import qdrant_edge as q
-
-        check_using(using)
-        req = q.QueryRequest(
-            limit=k,
-            offset=offset or None,
-            query=q.Query.Nearest(dense_list(vector), using=using),
-            filter=filters.to_edge(flt),
-            with_payload=True,
-            with_vector=with_vectors,
-            score_threshold=score_threshold,
-            params=self._params(exact),
-        )
-        return [to_scored(r, r.score) for r in self._shard(name).query(req)]
-
-    def query_lexical(
-        self,
-        name: str,
-        sparse: tuple[list[int], list[float]],
-        *,
-        k: int = 10,
-        flt: SearchFilter | None = None,
-    ) -> list[ScoredPoint]:
+    def _query(self, name: str, dq: base.DenseQuery) -> Sequence[Any]:
         import qdrant_edge as q
 
         req = q.QueryRequest(
-            limit=k,
-            query=q.Query.Nearest(q.SparseVector(*sparse_pair(sparse)), using=LEXICAL),
-            filter=filters.to_edge(flt),
+            limit=dq.k,
+            offset=dq.offset or None,
+            query=q.Query.Nearest(dq.vector, using=dq.using),
+            filter=filters.to_edge(dq.flt),
             with_payload=True,
+            with_vector=dq.with_vectors,
+            score_threshold=dq.score_threshold,
+            params=self._params(dq.exact),
         )
-        return [to_scored(r, r.score) for r in self._shard(name).query(req)]
+        return self._shard(name).query(req)
 
-    def query_hybrid(
-        self,
-        name: str,
-        dense: np.ndarray,
-        sparse: tuple[list[int], list[float]],
-        *,
-        using_dense: str = DENSE,
-        k: int = 10,
-        offset: int = 0,
-        flt: SearchFilter | None = None,
-        prefetch_k: int = 100,
-        weights: tuple[float, float] | None = None,
-        rrf_k: int = 60,
-    ) -> list[ScoredPoint]:
+    def _query_lexical(self, name: str, sq: base.SparseQuery) -> Sequence[Any]:
         import qdrant_edge as q
 
-        check_using(using_dense)
-        f = filters.to_edge(flt)
+        req = q.QueryRequest(
+            limit=sq.k,
+            query=_sparse_nearest(sq),
+            filter=filters.to_edge(sq.flt),
+            with_payload=True,
+        )
+        return self._shard(name).query(req)
+
+    def _query_hybrid(self, name: str, hq: base.HybridQuery) -> Sequence[Any]:
+        import qdrant_edge as q
+
+        f = filters.to_edge(hq.flt)
+        dense, sparse = hq.dense, hq.sparse
         pre = [
             q.Prefetch(
-                limit=prefetch_k,
-                query=q.Query.Nearest(dense_list(dense), using=using_dense),
+                limit=dense.k,
+                query=q.Query.Nearest(dense.vector, using=dense.using),
                 filter=f,
                 params=self._params(),
             ),
-            q.Prefetch(
-                limit=prefetch_k,
-                query=q.Query.Nearest(q.SparseVector(*sparse_pair(sparse)), using=LEXICAL),
-                filter=f,
-            ),
+            q.Prefetch(limit=sparse.k, query=_sparse_nearest(sparse), filter=f),
         ]
         req = q.QueryRequest(
-            limit=k,
-            offset=offset or None,
-            query=q.Fusion.Rrf(k=rrf_k, weights=list(weights) if weights else None),
+            limit=hq.k,
+            offset=hq.offset or None,
+            query=q.Fusion.Rrf(k=hq.rrf_k, weights=hq.weights),
             prefetches=pre,
             filter=f,
             with_payload=True,
         )
-        return [to_scored(r, r.score) for r in self._shard(name).query(req)]
+        return self._shard(name).query(req)
 
-    def scroll(
-        self,
-        name: str,
-        *,
-        batch: int = 512,
-        with_vectors: bool = True,
-        flt: SearchFilter | None = None,
-    ) -> Iterator[ScoredPoint]:
+    def _scroll_page(
+        self, name: str, offset: Any, batch: int, with_vectors: bool, flt: base.SearchFilter | None
+    ) -> tuple[Sequence[Any], Any]:
         import qdrant_edge as q
 
-        shard = self._shard(name)
-        f = filters.to_edge(flt)
-        offset = None
-        while True:
-            recs, offset = shard.scroll(
-                q.ScrollRequest(
-                    offset=offset,
-                    limit=batch,
-                    filter=f,
-                    with_payload=True,
-                    with_vector=with_vectors,
-                )
-            )
-            for r in recs:
-                yield to_scored(r, 0.0)
-            if offset is None or not recs:
-                return
+        req = q.ScrollRequest(
+            offset=offset,
+            limit=batch,
+            filter=filters.to_edge(flt),
+            with_payload=True,
+            with_vector=with_vectors,
+        )
+        return self._shard(name).scroll(req)
 
-    def count(self, name: str, flt: SearchFilter | None = None) -> int:
+    def count(self, name: str, flt: base.SearchFilter | None = None) -> int:
         import qdrant_edge as q
 
         return self._shard(name).count(q.CountRequest(exact=True, filter=filters.to_edge(flt)))
@@ -411,26 +327,23 @@ class EdgeStore(Store):
         meta = self.get_meta(name)
         info = shard.info()
         has = {n: _count_with_vector(shard, n) for n in (*DENSE_VECTORS, LEXICAL)}
-        facet = shard.facet(q.FacetRequest("lang", limit=100_000, exact=True))
+        facet = shard.facet(q.FacetRequest(LANG, limit=100_000, exact=True))
         docs = shard.count(
             q.CountRequest(exact=True, filter=filters.to_edge(None, filters.passage_zero()))
         )
         points = shard.count(q.CountRequest(exact=True))
-        return CollectionStats(
-            name=name,
+        return CollectionStats.from_meta(
+            name,
+            meta,
             points=points,
             documents=docs,
             languages={str(h.value): int(h.count) for h in facet.hits},
-            dimension=int(meta["dimension"]),
-            fingerprint=meta["fingerprint"],
-            bundle=meta.get("bundle", "?"),
             disk_bytes=_disk_bytes(self._dir(name)),
             # indexed_vectors_count counts every named vector, sparse ones included
             # (always indexed). HNSW is built per segment above the indexing
             # threshold; small collections stay on (fast) full scan: not indexed.
             indexed=has[DENSE] > 0
             and info.indexed_vectors_count - has[LEXICAL] >= has[DENSE] + has[CENTERED],
-            meta=meta,
         )
 
     def optimize(self, name: str) -> None:
@@ -568,7 +481,7 @@ def _read_meta(path: Path) -> dict:
 
 
 def _create_indexes(shard: Any) -> None:
-    """Keyword indexes on doc_id and lang, an integer index on passage (idempotent).
+    """The payload indexes of ``payload.KEYWORD_FIELDS`` and ``INTEGER_FIELDS`` (idempotent).
 
     Only ``lang`` takes part in HNSW building (extra filter-aware links per
     language, so a language filter stays fast and accurate after optimize).
@@ -579,10 +492,10 @@ def _create_indexes(shard: Any) -> None:
     import qdrant_edge as q
 
     have = set(shard.info().payload_schema)
-    wanted = {
-        "lang": q.KeywordIndexParams(enable_hnsw=True),
-        "doc_id": q.KeywordIndexParams(enable_hnsw=False),
-        "passage": q.IntegerIndexParams(lookup=True, range=True, enable_hnsw=False),
+    wanted = {f: q.KeywordIndexParams(enable_hnsw=f in _HNSW_FIELDS) for f in KEYWORD_FIELDS}
+    wanted |= {
+        f: q.IntegerIndexParams(lookup=True, range=True, enable_hnsw=f in _HNSW_FIELDS)
+        for f in INTEGER_FIELDS
     }
     for field_name, params in wanted.items():
         if field_name not in have:
@@ -596,19 +509,10 @@ def _count_with_vector(shard: Any, vector: str) -> int:
     return int(shard.count(q.CountRequest(exact=True, filter=flt)))
 
 
-def _edge_point(p: PointRecord, dim: int) -> Any:
+def _sparse_nearest(sq: base.SparseQuery) -> Any:
     import qdrant_edge as q
 
-    vec: dict[str, Any] = {}
-    for vname, v in p.vectors.items():
-        check_using(vname)
-        vec[vname] = dense_list(v, dim)
-    for sname, pair in p.sparse.items():
-        if sname != LEXICAL:
-            raise InputError(f"unknown sparse vector {sname!r}", fix=f"use {LEXICAL!r}")
-        idx, val = sparse_pair(pair)
-        vec[sname] = q.SparseVector(indices=idx, values=val)
-    return q.Point(str(p.id), vec, p.payload)
+    return q.Query.Nearest(q.SparseVector(sq.indices, sq.values), using=LEXICAL)
 
 
 def _write_json(path: Path, data: dict) -> None:

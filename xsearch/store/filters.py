@@ -18,11 +18,13 @@ Semantics (the same on both backends):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from xsearch.errors import InputError
 from xsearch.store.base import SearchFilter
+from xsearch.store.payload import DOC_ID, LANG, META, PASSAGE
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 
@@ -44,7 +46,7 @@ def meta_key(key: str) -> str:
             f"invalid metadata filter key {key!r}",
             fix="use the metadata field name as given at indexing (letters, digits, _ or -)",
         )
-    return f"meta.{key}"
+    return f"{META}.{key}"
 
 
 def _is_number(value: Any) -> bool:
@@ -93,11 +95,11 @@ def neutral(flt: SearchFilter | None) -> tuple[list[Cond], list[Cond]]:
     if flt is None:
         return must, must_not
     if flt.langs:
-        must.append(Cond("any", "lang", tuple(flt.langs)))
+        must.append(Cond("any", LANG, tuple(flt.langs)))
     if flt.exclude_langs:
-        must_not.append(Cond("any", "lang", tuple(flt.exclude_langs)))
+        must_not.append(Cond("any", LANG, tuple(flt.exclude_langs)))
     if flt.doc_ids:
-        must.append(Cond("any", "doc_id", tuple(str(d) for d in flt.doc_ids)))
+        must.append(Cond("any", DOC_ID, tuple(str(d) for d in flt.doc_ids)))
     for key, value in (flt.metadata or {}).items():
         k = meta_key(key)
         must.append(_any_of(k, list(value)) if isinstance(value, list) else _equality(k, value))
@@ -108,7 +110,24 @@ def neutral(flt: SearchFilter | None) -> tuple[list[Cond], list[Cond]]:
 
 def passage_zero() -> list[Cond]:
     """Condition selecting the first passage of each document (one point per document)."""
-    return [Cond("range", "passage", (0, 0))]
+    return [Cond("range", PASSAGE, (0, 0))]
+
+
+def _translate(
+    flt: SearchFilter | None,
+    extra: list[Cond] | None,
+    cond: Callable[[Cond], Any],
+    make_filter: Callable[..., Any],
+) -> Any:
+    """``flt`` (and ``extra`` conditions) with one backend's condition and filter classes."""
+    must, must_not = neutral(flt)
+    must += extra or []
+    if not must and not must_not:
+        return None
+    return make_filter(
+        must=[cond(c) for c in must] or None,
+        must_not=[cond(c) for c in must_not] or None,
+    )
 
 
 # --- Qdrant Edge ----------------------------------------------------------------
@@ -136,14 +155,7 @@ def to_edge(flt: SearchFilter | None, extra: list[Cond] | None = None) -> Any:
     """A ``qdrant_edge.Filter``, or None when nothing is filtered."""
     import qdrant_edge as q
 
-    must, must_not = neutral(flt)
-    must += extra or []
-    if not must and not must_not:
-        return None
-    return q.Filter(
-        must=[_edge_cond(c) for c in must] or None,
-        must_not=[_edge_cond(c) for c in must_not] or None,
-    )
+    return _translate(flt, extra, _edge_cond, q.Filter)
 
 
 # --- qdrant-client ----------------------------------------------------------------
@@ -163,11 +175,4 @@ def to_server(flt: SearchFilter | None, extra: list[Cond] | None = None) -> Any:
     """A ``qdrant_client.models.Filter``, or None when nothing is filtered."""
     from qdrant_client import models as m
 
-    must, must_not = neutral(flt)
-    must += extra or []
-    if not must and not must_not:
-        return None
-    return m.Filter(
-        must=[_server_cond(c) for c in must] or None,
-        must_not=[_server_cond(c) for c in must_not] or None,
-    )
+    return _translate(flt, extra, _server_cond, m.Filter)

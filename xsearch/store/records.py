@@ -1,15 +1,40 @@
-"""Conversions shared by both backends (vectors, ids, document state)."""
+"""Points and what both backends share to convert them (vectors, ids, document
+state, paging). No backend and no Store here: ``base.Store`` builds on this."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from xsearch.documents import point_id
 from xsearch.errors import InputError
-from xsearch.store.base import DENSE_VECTORS, ScoredPoint
+from xsearch.store.payload import CONTENT_HASH, DOC_ID, N_PASSAGES
+
+DENSE = "dense"
+CENTERED = "centered"
+LEXICAL = "lexical"
+DENSE_VECTORS = (DENSE, CENTERED)
+
+
+@dataclass
+class PointRecord:
+    id: str  # UUID string (xsearch.documents.point_id)
+    vectors: dict[str, np.ndarray]  # {"dense": v} and optionally {"centered": v}
+    payload: dict[str, Any]
+    sparse: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
+
+
+@dataclass
+class ScoredPoint:
+    id: str
+    score: float
+    payload: dict[str, Any]
+    vectors: dict[str, np.ndarray] | None = None
+    # Sparse vectors come back here when vectors are requested (export/transfer).
+    sparse: dict[str, tuple[list[int], list[float]]] | None = None
 
 
 def dense_list(vector: np.ndarray | Sequence[float], dim: int | None = None) -> list[float]:
@@ -71,8 +96,8 @@ def doc_state_ids(doc_ids: Sequence[str]) -> list[str]:
 def state_from_payloads(payloads: Iterable[dict | None]) -> dict[str, tuple[str, int]]:
     out: dict[str, tuple[str, int]] = {}
     for p in payloads:
-        if p and "doc_id" in p:
-            out[str(p["doc_id"])] = (str(p.get("content_hash", "")), int(p.get("n_passages", 0)))
+        if p and DOC_ID in p:
+            out[str(p[DOC_ID])] = (str(p.get(CONTENT_HASH, "")), int(p.get(N_PASSAGES, 0)))
     return out
 
 
@@ -93,3 +118,35 @@ def to_scored(r: Any, score: float) -> ScoredPoint:
         vectors=dense,
         sparse=sparse,
     )
+
+
+def point_vectors(p: PointRecord, dim: int, sparse_vector: Callable[..., Any]) -> dict[str, Any]:
+    """A point's named vectors as a backend takes them: checked dense lists, and
+    ``sparse_vector(indices=, values=)`` (the backend's class) for the sparse one."""
+    vec: dict[str, Any] = {}
+    for vname, v in p.vectors.items():
+        check_using(vname)
+        vec[vname] = dense_list(v, dim)
+    for sname, pair in p.sparse.items():
+        if sname != LEXICAL:
+            raise InputError(f"unknown sparse vector {sname!r}", fix=f"use {LEXICAL!r}")
+        idx, val = sparse_pair(pair)
+        vec[sname] = sparse_vector(indices=idx, values=val)
+    return vec
+
+
+def in_order(ids: Sequence[str], records: Iterable[Any]) -> list[ScoredPoint]:
+    """Retrieved records in the order of ``ids`` (absent ids left out)."""
+    by_id = {str(r.id): to_scored(r, 0.0) for r in records}
+    return [by_id[str(i)] for i in ids if str(i) in by_id]
+
+
+def scroll_pages(page: Callable[[Any], tuple[Sequence[Any], Any]]) -> Iterator[ScoredPoint]:
+    """Every point, page by page: ``page(offset)`` answers (records, next offset)."""
+    offset = None
+    while True:
+        recs, offset = page(offset)
+        for r in recs:
+            yield to_scored(r, 0.0)
+        if offset is None or not recs:
+            return

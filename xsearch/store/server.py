@@ -17,35 +17,21 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
-from xsearch.errors import InputError, StoreError, XSearchError
-from xsearch.store import filters
+from xsearch.errors import StoreError, XSearchError
+from xsearch.store import base, filters
 from xsearch.store.base import (
-    CENTERED,
-    DENSE,
-    LEXICAL,
-    CollectionSpec,
     CollectionStats,
-    PointRecord,
-    ScoredPoint,
-    SearchFilter,
     Store,
     check_compatible,
+    new_meta,
     not_found,
     validate_name,
 )
-from xsearch.store.records import (
-    check_using,
-    dense_list,
-    doc_state_ids,
-    sparse_pair,
-    state_from_payloads,
-    to_scored,
-)
+from xsearch.store.payload import INTEGER_FIELDS, KEYWORD_FIELDS, LANG
+from xsearch.store.records import CENTERED, DENSE, LEXICAL, PointRecord, point_vectors
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -53,9 +39,7 @@ if TYPE_CHECKING:
     from xsearch.settings import Settings
 
 T = TypeVar("T")
-_UPSERT_CHUNK = 512
 _META_TTL_S = 5.0  # other processes may change metadata; re-read it at most this stale
-_DISTANCES = {"cosine": "COSINE", "dot": "DOT", "euclid": "EUCLID"}
 
 
 class ServerStore(Store):
@@ -128,25 +112,15 @@ class ServerStore(Store):
             return True  # unreachable: report the original error, not "not found"
 
     # --- collections ----------------------------------------------------------------
-    def create_collection(self, spec: CollectionSpec) -> None:
+    def create_collection(self, spec: base.CollectionSpec) -> None:
         from qdrant_client import models as m
 
         validate_name(spec.name)
         if self._call(None, lambda: self.client.collection_exists(spec.name)):
             check_compatible(spec.name, self.get_meta(spec.name), spec.fingerprint, spec.bundle)
             return
-        if spec.distance not in _DISTANCES:
-            raise InputError(f"unknown distance {spec.distance!r}", fix="use cosine, dot or euclid")
-        dist = getattr(m.Distance, _DISTANCES[spec.distance])
-        meta = {
-            "format": "xsearch-collection/1",
-            "fingerprint": spec.fingerprint,
-            "bundle": spec.bundle,
-            "dimension": spec.dimension,
-            "distance": spec.distance,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "lexical_modifier": "idf",
-        }
+        meta = new_meta(spec)  # validates the distance before anything is created
+        dist = getattr(m.Distance, spec.distance.upper())  # COSINE, DOT, EUCLID
         quant = None
         if self.quantization:
             # int8 vectors in RAM for the search, originals kept for rescoring.
@@ -169,11 +143,9 @@ class ServerStore(Store):
                 metadata=meta,
             ),
         )
-        for field_name, schema in (
-            ("doc_id", m.PayloadSchemaType.KEYWORD),
-            ("lang", m.PayloadSchemaType.KEYWORD),
-            ("passage", m.PayloadSchemaType.INTEGER),
-        ):
+        indexes = [(f, m.PayloadSchemaType.KEYWORD) for f in KEYWORD_FIELDS]
+        indexes += [(f, m.PayloadSchemaType.INTEGER) for f in INTEGER_FIELDS]
+        for field_name, schema in indexes:
             self._call(
                 spec.name,
                 lambda f=field_name, s=schema: self.client.create_payload_index(
@@ -229,11 +201,15 @@ class ServerStore(Store):
         self._meta[name] = (time.monotonic(), dict(meta))
 
     # --- points ----------------------------------------------------------------------
-    def upsert(self, name: str, points: Sequence[PointRecord], *, wait: bool = True) -> None:
-        dim = int(self.get_meta(name)["dimension"])
-        for start in range(0, len(points), _UPSERT_CHUNK):
-            batch = [_server_point(p, dim) for p in points[start : start + _UPSERT_CHUNK]]
-            self._call(name, lambda b=batch: self.client.upsert(name, points=b, wait=wait))
+    def _upsert(self, name: str, points: Sequence[PointRecord], dim: int, wait: bool) -> None:
+        from qdrant_client import models as m
+
+        batch = [
+            m.PointStruct(id=str(p.id), vector=point_vectors(p, dim, m.SparseVector),
+                          payload=p.payload)
+            for p in points
+        ]
+        self._call(name, lambda: self.client.upsert(name, points=batch, wait=wait))
 
     def delete_points(self, name: str, ids: Sequence[str]) -> None:
         from qdrant_client import models as m
@@ -242,44 +218,27 @@ class ServerStore(Store):
             sel = m.PointIdsList(points=[str(i) for i in ids])
             self._call(name, lambda: self.client.delete(name, points_selector=sel, wait=True))
 
-    def delete_documents(self, name: str, doc_ids: Sequence[str]) -> int:
+    def _delete_matching(self, name: str, flt: base.SearchFilter) -> int:
         from qdrant_client import models as m
 
-        if not doc_ids:
-            return 0
-        f = filters.to_server(SearchFilter(doc_ids=list(doc_ids)))
-        n = self.count(name, SearchFilter(doc_ids=list(doc_ids)))
-        sel = m.FilterSelector(filter=f)
+        n = self.count(name, flt)
+        sel = m.FilterSelector(filter=filters.to_server(flt))
         self._call(name, lambda: self.client.delete(name, points_selector=sel, wait=True))
         return n
 
-    def document_state(self, name: str, doc_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-        if not doc_ids:
-            return {}
+    def _payloads(self, name: str, ids: list[str], fields: list[str]) -> list[dict | None]:
         recs = self._call(
-            name,
-            lambda: self.client.retrieve(
-                name,
-                ids=doc_state_ids(doc_ids),
-                with_payload=["doc_id", "content_hash", "n_passages"],
-                with_vectors=False,
-            ),
+            name, lambda: self.client.retrieve(name, ids=ids, with_payload=fields)
         )
-        return state_from_payloads(r.payload for r in recs)
+        return [r.payload for r in recs]
 
-    def retrieve(
-        self, name: str, ids: Sequence[str], *, with_vectors: bool = False
-    ) -> list[ScoredPoint]:
-        if not ids:
-            return []
-        recs = self._call(
+    def _retrieve(self, name: str, ids: list[str], with_vectors: bool) -> Sequence[Any]:
+        return self._call(
             name,
             lambda: self.client.retrieve(
-                name, ids=[str(i) for i in ids], with_payload=True, with_vectors=with_vectors
+                name, ids=ids, with_payload=True, with_vectors=with_vectors
             ),
         )
-        by_id = {str(r.id): to_scored(r, 0.0) for r in recs}
-        return [by_id[str(i)] for i in ids if str(i) in by_id]
 
     # --- search ----------------------------------------------------------------------
     def _params(self, exact: bool = False) -> Any:
@@ -288,93 +247,51 @@ class ServerStore(Store):
         quant = m.QuantizationSearchParams(rescore=True) if self.quantization else None
         return m.SearchParams(hnsw_ef=self.hnsw_ef, exact=exact, quantization=quant)
 
-    def query(
-        self,
-        name: str,
-        vector: np.ndarray,
-        *,
-        using: str = DENSE,
-        k: int = 10,
-        offset: int = 0,
-        flt: SearchFilter | None = None,
-        with_vectors: bool = False,
-        exact: bool = False,
-        score_threshold: float | None = None,
-    ) -> list[ScoredPoint]:
-        check_using(using)
-        vec = dense_list(vector)
+    def _query(self, name: str, dq: base.DenseQuery) -> Sequence[Any]:
         res = self._call(
             name,
             lambda: self.client.query_points(
                 name,
-                query=vec,
-                using=using,
-                query_filter=filters.to_server(flt),
-                search_params=self._params(exact),
-                limit=k,
-                offset=offset or None,
+                query=dq.vector,
+                using=dq.using,
+                query_filter=filters.to_server(dq.flt),
+                search_params=self._params(dq.exact),
+                limit=dq.k,
+                offset=dq.offset or None,
                 with_payload=True,
-                with_vectors=with_vectors,
-                score_threshold=score_threshold,
+                with_vectors=dq.with_vectors,
+                score_threshold=dq.score_threshold,
             ),
         )
-        return [to_scored(p, p.score) for p in res.points]
+        return res.points
 
-    def query_lexical(
-        self,
-        name: str,
-        sparse: tuple[list[int], list[float]],
-        *,
-        k: int = 10,
-        flt: SearchFilter | None = None,
-    ) -> list[ScoredPoint]:
-        from qdrant_client import models as m
-
-        idx, val = sparse_pair(sparse)
+    def _query_lexical(self, name: str, sq: base.SparseQuery) -> Sequence[Any]:
         res = self._call(
             name,
             lambda: self.client.query_points(
                 name,
-                query=m.SparseVector(indices=idx, values=val),
+                query=_sparse(sq),
                 using=LEXICAL,
-                query_filter=filters.to_server(flt),
-                limit=k,
+                query_filter=filters.to_server(sq.flt),
+                limit=sq.k,
                 with_payload=True,
             ),
         )
-        return [to_scored(p, p.score) for p in res.points]
+        return res.points
 
-    def query_hybrid(
-        self,
-        name: str,
-        dense: np.ndarray,
-        sparse: tuple[list[int], list[float]],
-        *,
-        using_dense: str = DENSE,
-        k: int = 10,
-        offset: int = 0,
-        flt: SearchFilter | None = None,
-        prefetch_k: int = 100,
-        weights: tuple[float, float] | None = None,
-        rrf_k: int = 60,
-    ) -> list[ScoredPoint]:
+    def _query_hybrid(self, name: str, hq: base.HybridQuery) -> Sequence[Any]:
         from qdrant_client import models as m
 
-        check_using(using_dense)
-        f = filters.to_server(flt)
-        idx, val = sparse_pair(sparse)
-        sv = m.SparseVector(indices=idx, values=val)
+        f = filters.to_server(hq.flt)
+        dense, sparse = hq.dense, hq.sparse
         pre = [
             m.Prefetch(
-                query=dense_list(dense),
-                using=using_dense,
-                limit=prefetch_k,
-                filter=f,
+                query=dense.vector, using=dense.using, limit=dense.k, filter=f,
                 params=self._params(),
             ),
-            m.Prefetch(query=sv, using=LEXICAL, limit=prefetch_k, filter=f),
+            m.Prefetch(query=_sparse(sparse), using=LEXICAL, limit=sparse.k, filter=f),
         ]
-        fusion = m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights) if weights else None))
+        fusion = m.RrfQuery(rrf=m.Rrf(k=hq.rrf_k, weights=hq.weights))
         res = self._call(
             name,
             lambda: self.client.query_points(
@@ -382,41 +299,29 @@ class ServerStore(Store):
                 prefetch=pre,
                 query=fusion,
                 query_filter=f,
-                limit=k,
-                offset=offset or None,
+                limit=hq.k,
+                offset=hq.offset or None,
                 with_payload=True,
             ),
         )
-        return [to_scored(p, p.score) for p in res.points]
+        return res.points
 
-    def scroll(
-        self,
-        name: str,
-        *,
-        batch: int = 512,
-        with_vectors: bool = True,
-        flt: SearchFilter | None = None,
-    ) -> Iterator[ScoredPoint]:
-        f = filters.to_server(flt)
-        offset = None
-        while True:
-            recs, offset = self._call(
+    def _scroll_page(
+        self, name: str, offset: Any, batch: int, with_vectors: bool, flt: base.SearchFilter | None
+    ) -> tuple[Sequence[Any], Any]:
+        return self._call(
+            name,
+            lambda: self.client.scroll(
                 name,
-                lambda o=offset: self.client.scroll(
-                    name,
-                    scroll_filter=f,
-                    limit=batch,
-                    offset=o,
-                    with_payload=True,
-                    with_vectors=with_vectors,
-                ),
-            )
-            for r in recs:
-                yield to_scored(r, 0.0)
-            if offset is None or not recs:
-                return
+                scroll_filter=filters.to_server(flt),
+                limit=batch,
+                offset=offset,
+                with_payload=True,
+                with_vectors=with_vectors,
+            ),
+        )
 
-    def count(self, name: str, flt: SearchFilter | None = None) -> int:
+    def count(self, name: str, flt: base.SearchFilter | None = None) -> int:
         return self._count(name, filters.to_server(flt))
 
     def _count(self, name: str, f: Any) -> int:
@@ -427,21 +332,18 @@ class ServerStore(Store):
         meta = self.get_meta(name)
         info = self._call(name, lambda: self.client.get_collection(name))
         facet = self._call(
-            name, lambda: self.client.facet(name, key="lang", limit=100_000, exact=True)
+            name, lambda: self.client.facet(name, key=LANG, limit=100_000, exact=True)
         )
         points = self._count(name, None)
         indexed = int(info.indexed_vectors_count or 0)
-        return CollectionStats(
-            name=name,
+        return CollectionStats.from_meta(
+            name,
+            meta,
             points=points,
             documents=self._count(name, filters.to_server(None, filters.passage_zero())),
             languages={str(h.value): int(h.count) for h in facet.hits},
-            dimension=int(meta["dimension"]),
-            fingerprint=meta["fingerprint"],
-            bundle=meta.get("bundle", "?"),
             disk_bytes=None,  # not exposed per collection by the server API
             indexed=points > 0 and indexed >= points,
-            meta=meta,
         )
 
     def optimize(self, name: str) -> None:
@@ -452,16 +354,7 @@ class ServerStore(Store):
         self.client.close()
 
 
-def _server_point(p: PointRecord, dim: int) -> Any:
+def _sparse(sq: base.SparseQuery) -> Any:
     from qdrant_client import models as m
 
-    vec: dict[str, Any] = {}
-    for vname, v in p.vectors.items():
-        check_using(vname)
-        vec[vname] = dense_list(v, dim)
-    for sname, pair in p.sparse.items():
-        if sname != LEXICAL:
-            raise InputError(f"unknown sparse vector {sname!r}", fix=f"use {LEXICAL!r}")
-        idx, val = sparse_pair(pair)
-        vec[sname] = m.SparseVector(indices=idx, values=val)
-    return m.PointStruct(id=str(p.id), vector=vec, payload=p.payload)
+    return m.SparseVector(indices=sq.indices, values=sq.values)
