@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from xsearch.settings import Settings
 
 if TYPE_CHECKING:
     from xsearch.encoder import Encoder
+    from xsearch.ranking.maintain import RankingData
     from xsearch.store.base import PointRecord, ScoredPoint, Store
 
 # Points per store call: keeps a server request well under its body limit.
@@ -109,15 +110,52 @@ def attach_vectors(items: Sequence[PlannedDoc], vectors: np.ndarray) -> None:
 
 
 class IndexingService:
-    def __init__(self, encoder: Encoder, store: Store, settings: Settings) -> None:
-        self.encoder = encoder
+    """``encoder`` may be a loader (called once, on first use): deleting and reading
+    need only the store and the statistics, so ``xsearch delete`` loads no model."""
+
+    def __init__(
+        self, encoder: Encoder | Callable[[], Encoder], store: Store, settings: Settings
+    ) -> None:
+        self._encoder: Encoder | None = None
+        self._load_encoder: Callable[[], Encoder] | None = None
+        if callable(encoder) and not hasattr(encoder, "encode_with_stats"):
+            self._load_encoder = encoder
+        else:
+            self._encoder = encoder  # type: ignore[assignment]
         self.store = store
         self.settings = settings
         self._lock = threading.Lock()
+        self._encoder_lock = threading.Lock()  # not _lock: prepare_collection holds it
+        self._ranking: RankingData | None = None
+
+    @property
+    def encoder(self) -> Encoder:
+        with self._encoder_lock:
+            if self._encoder is None:
+                assert self._load_encoder is not None
+                self._encoder = self._load_encoder()
+            return self._encoder
+
+    @property
+    def ranking(self) -> RankingData:
+        """Centred + lexical vectors and per-language means (issue 7), on this encoder."""
+        if self._ranking is None:
+            from xsearch.ranking.maintain import RankingData
+
+            dimension = self.encoder.dimension
+            with self._encoder_lock:  # one RankingData (and its lock) per service
+                if self._ranking is None:
+                    self._ranking = RankingData(self.store, dimension)
+        return self._ranking
+
+    def _ranking_of(self, collection: str) -> RankingData:
+        """The statistics of ``collection`` without loading the encoder: the
+        dimension comes from the collection's metadata (a delete needs no model)."""
+        if self._ranking is not None or self._encoder is not None:
+            return self.ranking
         from xsearch.ranking.maintain import RankingData
 
-        # centred + lexical vectors and per-language means (issue 7)
-        self.ranking = RankingData(store, encoder.dimension)
+        return RankingData(self.store, int(self.store.get_meta(collection)["dimension"]))
 
     # --- collection ----------------------------------------------------------------
     def prepare_collection(self, collection: str) -> None:
@@ -135,6 +173,16 @@ class IndexingService:
             except CollectionNotFound:
                 spec = CollectionSpec(collection, enc.dimension, enc.fingerprint, enc.name)
                 self.store.create_collection(spec)  # idempotent if another writer won the race
+
+    def _collection_ready(self, collection: str) -> bool:
+        """True if the collection exists and was built with this encoder's bundle
+        (ConflictError if not); False if it does not exist yet. Creates nothing."""
+        enc = self.encoder
+        try:
+            self.store.ensure_compatible(collection, enc.fingerprint, enc.name)
+        except CollectionNotFound:
+            return False
+        return True
 
     # --- stage 1: plan ---------------------------------------------------------------
     def plan(
@@ -181,25 +229,29 @@ class IndexingService:
         document stops chunking there (WriteDeadline) instead of running on.
         """
         from xsearch.text import document_passages
+        from xsearch.text.chunking import TooManyPassages
 
         enc = self.encoder
-        item.passages = document_passages(
-            item.doc,
-            count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
-            max_tokens=enc.max_seq_length,
-        )
+        limit = self.settings.max_passages_per_doc
+        try:
+            # the chunker stops as soon as the document is certainly over the limit
+            # (before chunking the rest and before language detection)
+            item.passages = document_passages(
+                item.doc,
+                count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
+                max_tokens=enc.max_seq_length,
+                max_passages=limit,
+            )
+        except TooManyPassages as err:
+            item.passages = []
+            raise LimitExceeded(
+                f"document {item.doc.id!r} makes at least {err.at_least:,} passages, over "
+                f"the limit of {limit:,} per document",
+                fix="split it into smaller documents, or raise XSEARCH_MAX_PASSAGES_PER_DOC",
+            ) from None
         if not item.passages:
             raise InputError(
                 f"document {item.doc.id!r} has no text to index", fix="give it some text"
-            )
-        limit = self.settings.max_passages_per_doc
-        if len(item.passages) > limit:
-            n = len(item.passages)
-            item.passages = []
-            raise LimitExceeded(
-                f"document {item.doc.id!r} makes {n:,} passages, over the limit of "
-                f"{limit:,} per document",
-                fix="split it into smaller documents, or raise XSEARCH_MAX_PASSAGES_PER_DOC",
             )
 
     # --- stage 3: vectors ----------------------------------------------------------------
@@ -387,9 +439,13 @@ class IndexingService:
         (except creating the collection on first use). Encode ``batch.ready`` next
         (``encode`` or any encoder call over ``passage_texts``), then ``commit``.
         """
-        self.prepare_collection(collection)
+        # Nothing is created before the whole request is validated and chunked: a
+        # refused request (a document over the passage limit) leaves no empty collection.
+        exists = self._collection_ready(collection)
         items = self.planned(docs)
-        plan = self.plan(collection, items)
+        # a collection not there yet holds no document: plan every one as new
+        fresh = None if exists else {item.doc.id: ("", 0) for item in items}
+        plan = self.plan(collection, items, pending=fresh)
         batch = PreparedBatch(items)
         for item in plan.unchanged:
             batch.later.append(item)
@@ -408,6 +464,10 @@ class IndexingService:
                 )
                 continue
             batch.ready.append(item)
+        if not exists and batch.ready:
+            # created only now, the request checked and chunked; ``commit`` reads the
+            # stored state again (another writer may have created it and written meanwhile)
+            self.prepare_collection(collection)
         return batch
 
     def commit(
@@ -520,9 +580,10 @@ class IndexingService:
         flt = SearchFilter(doc_ids=ids)
         # every point of these documents, orphans included (not only passages 0..n-1)
         old = list(self.store.scroll(collection, with_vectors=True, flt=flt))
+        ranking = self._ranking_of(collection)
         removed = self.store.delete_documents(collection, ids)
         try:
-            stale = self.ranking.replace(collection, old, [])
+            stale = ranking.replace(collection, old, [])
         except BaseException as err:
             restore = [
                 PointRecord(str(p.id), dict(p.vectors or {}), p.payload, dict(p.sparse or {}))
@@ -536,7 +597,7 @@ class IndexingService:
                 "were put back",
                 fix="check the disk (space, permissions) and retry",
             ) from err
-        self.ranking.rewrite(collection, stale)
+        ranking.rewrite(collection, stale)
         return removed
 
 
