@@ -48,6 +48,11 @@ _MAX_FETCH = 4000
 _LEXICAL_PEEK = 8
 # Centred candidates that ``balance=fair`` lets languages take turns in.
 _FAIR_POOL = 200
+# The payload keys ranking reads (grouping, turns, slots). Candidates are fetched
+# with these alone; whole payloads (the passage text: most of the bytes) are read
+# only for the page's hits. Fetching the whole payload of a 200-candidate pool and
+# of the fused list was most of the default ranking's store-side time.
+_RANK_FIELDS = ("doc_id", "lang")
 
 
 def validate_request(req: SearchRequest, settings: Settings) -> str:
@@ -87,10 +92,19 @@ class Ranking:
 
 
 class Searcher:
+    # True: every store query returns whole payloads (the straightforward path,
+    # kept so tests and bench/search_cost.py can check that the lean path ranks
+    # identically and measure what it saves).
+    full_payloads: bool = False
+
     def __init__(self, encoder: Encoder, store: Store, settings: Settings) -> None:
         self.encoder = encoder
         self.store = store
         self.settings = settings
+
+    @property
+    def _fields(self) -> tuple[str, ...] | None:
+        return None if self.full_payloads else _RANK_FIELDS
 
     # -- validation -------------------------------------------------------------
     def validate(self, req: SearchRequest) -> str:
@@ -204,7 +218,22 @@ class Searcher:
             if len(groups) >= wanted or exhausted or fetch >= _MAX_FETCH:
                 break
             fetch = min(fetch * 4, _MAX_FETCH)
-        return [to_hit(g[0], qlang, also=g[1:]) for g in groups[req.offset : wanted]]
+        page = self._with_payloads(req, groups[req.offset : wanted])
+        return [to_hit(g[0], qlang, also=g[1:]) for g in page]
+
+    def _with_payloads(
+        self, req: SearchRequest, groups: list[list[ScoredPoint]]
+    ) -> list[list[ScoredPoint]]:
+        """The page's hits with their whole payloads (one retrieve for the page)."""
+        if self.full_payloads or not groups:
+            return groups
+        full = {
+            p.id: p
+            for p in self.store.with_payloads(req.collection, [p for g in groups for p in g])
+        }
+        # a point deleted since the query is left out (as a later query would)
+        out = [[full[p.id] for p in g if p.id in full] for g in groups]
+        return [g for g in out if g]
 
     def _candidates(
         self,
@@ -226,14 +255,16 @@ class Searcher:
             one_language = req.langs is not None and len(req.langs) == 1  # no turns to take
             pool = fetch if one_language else min(max(fetch, _FAIR_POOL), _MAX_FETCH)
             pts = self.store.query(
-                req.collection, vector, using=CENTERED, k=pool, flt=self._filter(req)
+                req.collection, vector, using=CENTERED, k=pool, flt=self._filter(req),
+                fields=self._fields,
             )
             exhausted = len(pts) < pool
             pts = take_turns(group_by_document(pts), self.settings.fair_turn_penalty)
         else:
             using = CENTERED if rank.balance == "centered" else DENSE
             pts = self.store.query(
-                req.collection, vector, using=using, k=fetch, flt=self._filter(req)
+                req.collection, vector, using=using, k=fetch, flt=self._filter(req),
+                fields=self._fields,
             )
             exhausted = len(pts) < fetch
         if rank.mode == "hybrid":
@@ -306,7 +337,9 @@ class Searcher:
         if not sparse[0]:
             return None
         peek = group_by_document(
-            self.store.query_lexical(req.collection, sparse, k=_LEXICAL_PEEK, flt=flt)
+            self.store.query_lexical(
+                req.collection, sparse, k=_LEXICAL_PEEK, flt=flt, fields=self._fields
+            )
         )
         margin = lexical_margin([p.score for p in peek])
         weight = share * self.settings.hybrid_lexical_weight * margin
@@ -322,6 +355,7 @@ class Searcher:
             prefetch_k=max(k, 100),
             weights=(1.0, weight),
             rrf_k=self.settings.hybrid_rrf_k,
+            fields=self._fields,
         )
 
     def _stop_words(self) -> frozenset[str]:
@@ -347,7 +381,9 @@ class Searcher:
         exhausted = True
         for lang in counts:
             flt = self._filter(req, lang)
-            plain = self.store.query(req.collection, vector, k=per_lang, flt=flt)
+            plain = self.store.query(
+                req.collection, vector, k=per_lang, flt=flt, fields=self._fields
+            )
             exhausted &= len(plain) < per_lang
             docs = group_by_document(plain)
             scores = [p.score for p in docs]

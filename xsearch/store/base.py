@@ -88,6 +88,7 @@ class DenseQuery:
     with_vectors: bool = False
     exact: bool = False
     score_threshold: float | None = None
+    fields: tuple[str, ...] | None = None  # payload keys to return; None: the whole payload
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class SparseQuery:
     values: list[float]
     k: int
     flt: SearchFilter | None
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class HybridQuery:
     flt: SearchFilter | None
     weights: list[float] | None
     rrf_k: int
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -205,6 +208,10 @@ def check_compatible(name: str, meta: dict, fingerprint: str, bundle: str) -> No
     )
 
 
+def _fields(fields: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if fields is None else tuple(str(f) for f in fields)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:32] or "new"
 
@@ -267,6 +274,16 @@ class Store(ABC):
             return []
         return in_order(ids, self._retrieve(name, [str(i) for i in ids], with_vectors))
 
+    def with_payloads(self, name: str, points: Sequence[ScoredPoint]) -> list[ScoredPoint]:
+        """``points`` (found with a few payload ``fields``) with their whole payloads,
+        each keeping its score. A point deleted since it was found is left out."""
+        full = {p.id: p.payload for p in self.retrieve(name, [p.id for p in points])}
+        return [
+            ScoredPoint(p.id, p.score, full[p.id], p.vectors, p.sparse)
+            for p in points
+            if p.id in full
+        ]
+
     # --- search ----------------------------------------------------------------
     def query(
         self,
@@ -280,10 +297,15 @@ class Store(ABC):
         with_vectors: bool = False,
         exact: bool = False,
         score_threshold: float | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
+        """``fields``: the payload keys to return (None: all; the search path ranks
+        with two small keys and reads whole payloads, passage text included, only
+        for the page's hits: see ``with_payloads``)."""
         check_using(using)
         dq = DenseQuery(
-            dense_list(vector), using, k, offset, flt, with_vectors, exact, score_threshold
+            dense_list(vector), using, k, offset, flt, with_vectors, exact, score_threshold,
+            _fields(fields),
         )
         return [to_scored(r, r.score) for r in self._query(name, dq)]
 
@@ -294,9 +316,10 @@ class Store(ABC):
         *,
         k: int = 10,
         flt: SearchFilter | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
         """The sparse ``lexical`` ranking alone (BM25-style scores, IDF by Qdrant)."""
-        sq = SparseQuery(*sparse_pair(sparse), k=k, flt=flt)
+        sq = SparseQuery(*sparse_pair(sparse), k=k, flt=flt, fields=_fields(fields))
         return [to_scored(r, r.score) for r in self._query_lexical(name, sq)]
 
     def query_hybrid(
@@ -312,6 +335,7 @@ class Store(ABC):
         prefetch_k: int = 100,
         weights: tuple[float, float] | None = None,
         rrf_k: int = 60,
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
         """Prefetch dense and sparse candidates, fuse them by RRF inside Qdrant.
 
@@ -327,6 +351,7 @@ class Store(ABC):
             flt=flt,
             weights=list(weights) if weights else None,
             rrf_k=rrf_k,
+            fields=_fields(fields),
         )
         return [to_scored(r, r.score) for r in self._query_hybrid(name, hq)]
 

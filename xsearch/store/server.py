@@ -258,7 +258,7 @@ class ServerStore(Store):
                 search_params=self._params(dq.exact),
                 limit=dq.k,
                 offset=dq.offset or None,
-                with_payload=True,
+                with_payload=True if dq.fields is None else list(dq.fields),
                 with_vectors=dq.with_vectors,
                 score_threshold=dq.score_threshold,
             ),
@@ -274,7 +274,7 @@ class ServerStore(Store):
                 using=LEXICAL,
                 query_filter=filters.to_server(sq.flt),
                 limit=sq.k,
-                with_payload=True,
+                with_payload=True if sq.fields is None else list(sq.fields),
             ),
         )
         return res.points
@@ -301,7 +301,7 @@ class ServerStore(Store):
                 query_filter=f,
                 limit=hq.k,
                 offset=hq.offset or None,
-                with_payload=True,
+                with_payload=True if hq.fields is None else list(hq.fields),
             ),
         )
         return res.points
