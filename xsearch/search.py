@@ -34,6 +34,7 @@ import numpy as np
 from xsearch.errors import InputError
 from xsearch.schemas import AlsoIn, SearchHit, SearchRequest, SearchResponse, Snippet, Timings
 from xsearch.settings import Settings
+from xsearch.store.payload import DOC_ID, LANG
 
 if TYPE_CHECKING:  # heavy modules stay out of import time
     from xsearch.encoder import Encoder
@@ -52,7 +53,7 @@ _FAIR_POOL = 200
 # with these alone; whole payloads (the passage text: most of the bytes) are read
 # only for the page's hits. Fetching the whole payload of a 200-candidate pool and
 # of the fused list was most of the default ranking's store-side time.
-_RANK_FIELDS = ("doc_id", "lang")
+_RANK_FIELDS = (DOC_ID, LANG)
 
 
 def validate_request(req: SearchRequest, settings: Settings) -> str:
