@@ -44,7 +44,7 @@ from bench.common import DATA, ROOT, find_bundle
 RESULT = ROOT / "bench" / "results" / "search_cost.json"
 RANKINGS = {"default": {}, "dense": {"balance": "none", "mode": "dense"}}
 PATHS = ("lean", "full")
-STORE_CALLS = ("query", "query_lexical", "query_hybrid", "with_payloads", "retrieve", "get_meta")
+STORE_CALLS = ("query", "query_lexical", "query_hybrid", "with_payloads", "get_meta")
 
 
 def collection(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:

@@ -103,9 +103,19 @@ class Searcher:
         self.store = store
         self.settings = settings
 
-    @property
-    def _fields(self) -> tuple[str, ...] | None:
-        return None if self.full_payloads else _RANK_FIELDS
+    def _fields(self, rank: Ranking | None = None) -> tuple[str, ...] | None:
+        """The payload keys candidates carry (None: whole payloads).
+
+        Whole payloads for a search that is one plain query (balance none or
+        centered, mode dense): it fetches a few times the page, and a second
+        round trip for the page's payloads costs more than the text it saves
+        (bench/search_cost.py). ``rank=None``: a hybrid step, always lean.
+        """
+        if self.full_payloads:
+            return None
+        if rank is not None and rank.mode == "dense" and rank.balance in ("none", "centered"):
+            return None
+        return _RANK_FIELDS
 
     # -- validation -------------------------------------------------------------
     def validate(self, req: SearchRequest) -> str:
@@ -219,14 +229,16 @@ class Searcher:
             if len(groups) >= wanted or exhausted or fetch >= _MAX_FETCH:
                 break
             fetch = min(fetch * 4, _MAX_FETCH)
-        page = self._with_payloads(req, groups[req.offset : wanted])
+        page = groups[req.offset : wanted]
+        if self._fields(rank) is not None:
+            page = self._with_payloads(req, page)
         return [to_hit(g[0], qlang, also=g[1:]) for g in page]
 
     def _with_payloads(
         self, req: SearchRequest, groups: list[list[ScoredPoint]]
     ) -> list[list[ScoredPoint]]:
         """The page's hits with their whole payloads (one retrieve for the page)."""
-        if self.full_payloads or not groups:
+        if not groups:
             return groups
         full = {
             p.id: p
@@ -257,7 +269,7 @@ class Searcher:
             pool = fetch if one_language else min(max(fetch, _FAIR_POOL), _MAX_FETCH)
             pts = self.store.query(
                 req.collection, vector, using=CENTERED, k=pool, flt=self._filter(req),
-                fields=self._fields,
+                fields=self._fields(rank),
             )
             exhausted = len(pts) < pool
             pts = take_turns(group_by_document(pts), self.settings.fair_turn_penalty)
@@ -265,7 +277,7 @@ class Searcher:
             using = CENTERED if rank.balance == "centered" else DENSE
             pts = self.store.query(
                 req.collection, vector, using=using, k=fetch, flt=self._filter(req),
-                fields=self._fields,
+                fields=self._fields(rank),
             )
             exhausted = len(pts) < fetch
         if rank.mode == "hybrid":
@@ -339,7 +351,7 @@ class Searcher:
             return None
         peek = group_by_document(
             self.store.query_lexical(
-                req.collection, sparse, k=_LEXICAL_PEEK, flt=flt, fields=self._fields
+                req.collection, sparse, k=_LEXICAL_PEEK, flt=flt, fields=self._fields()
             )
         )
         margin = lexical_margin([p.score for p in peek])
@@ -356,7 +368,7 @@ class Searcher:
             prefetch_k=max(k, 100),
             weights=(1.0, weight),
             rrf_k=self.settings.hybrid_rrf_k,
-            fields=self._fields,
+            fields=self._fields(),
         )
 
     def _stop_words(self) -> frozenset[str]:
@@ -383,7 +395,7 @@ class Searcher:
         for lang in counts:
             flt = self._filter(req, lang)
             plain = self.store.query(
-                req.collection, vector, k=per_lang, flt=flt, fields=self._fields
+                req.collection, vector, k=per_lang, flt=flt, fields=self._fields(rank)
             )
             exhausted &= len(plain) < per_lang
             docs = group_by_document(plain)

@@ -38,6 +38,7 @@ from xsearch.store.records import (
     scroll_pages,
     sparse_pair,
     state_from_payloads,
+    to_lean,
     to_scored,
 )
 from xsearch.validation import is_collection_name
@@ -208,6 +209,11 @@ def check_compatible(name: str, meta: dict, fingerprint: str, bundle: str) -> No
     )
 
 
+def _points(records: Sequence[Any], lean: bool) -> list[ScoredPoint]:
+    """The backend's hits as ScoredPoints (lean: a payload selection, no vectors)."""
+    return to_lean(records) if lean else [to_scored(r, r.score) for r in records]
+
+
 def _fields(fields: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if fields is None else tuple(str(f) for f in fields)
 
@@ -307,7 +313,7 @@ class Store(ABC):
             dense_list(vector), using, k, offset, flt, with_vectors, exact, score_threshold,
             _fields(fields),
         )
-        return [to_scored(r, r.score) for r in self._query(name, dq)]
+        return _points(self._query(name, dq), dq.fields is not None and not with_vectors)
 
     def query_lexical(
         self,
@@ -320,7 +326,7 @@ class Store(ABC):
     ) -> list[ScoredPoint]:
         """The sparse ``lexical`` ranking alone (BM25-style scores, IDF by Qdrant)."""
         sq = SparseQuery(*sparse_pair(sparse), k=k, flt=flt, fields=_fields(fields))
-        return [to_scored(r, r.score) for r in self._query_lexical(name, sq)]
+        return _points(self._query_lexical(name, sq), sq.fields is not None)
 
     def query_hybrid(
         self,
@@ -353,7 +359,7 @@ class Store(ABC):
             rrf_k=rrf_k,
             fields=_fields(fields),
         )
-        return [to_scored(r, r.score) for r in self._query_hybrid(name, hq)]
+        return _points(self._query_hybrid(name, hq), hq.fields is not None)
 
     def scroll(
         self,

@@ -1,0 +1,50 @@
+"""README table "search_cost": the search step in-process, default ranking vs dense path,
+lean candidates vs whole payloads, from bench/results/search_cost.json
+(``python -m bench.search_cost``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.tables._source import load, source_note
+
+RESULT = "bench/results/search_cost.json"
+COLUMNS = ["ranking", "payloads", "p50 ms", "p99 ms", "mean ms", "store calls, ms per search"]
+
+
+def _calls(v: dict[str, Any]) -> str:
+    calls = v["store_ms_per_search"]
+    return ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(calls.items(), key=lambda t: -t[1]))
+
+
+def _payloads(path: str) -> str:
+    return {"lean": "doc_id+lang; page only", "full": "whole, every query"}.get(path, path)
+
+
+def search_cost_table(root: Path) -> str:
+    doc = load(root, RESULT)
+    res = doc["results"]
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|---|---|---:|---:|---:|---|"]
+    lines += [
+        f"| {v['ranking']} | {_payloads(v['path'])} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} "
+        f"| {v['mean_ms']:.2f} | {_calls(v)} |"
+        for v in res["variants"]
+    ]
+    r = res["ratios"]
+    same = ", ".join(f"{k} {v}" for k, v in res["identical_hits"].items())
+    note = (
+        f"{res['passages']:,} points, {res['queries']} Tatoeba queries x {res['rounds']} "
+        f"rounds, k={res['k']}, the four variants interleaved query by query. Default over "
+        f"dense, p50: {r['default_over_dense_p50_lean']:.2f}x lean, "
+        f"{r['default_over_dense_p50_full']:.2f}x whole payloads (mean: "
+        f"{r['default_over_dense_mean_lean']:.2f}x, {r['default_over_dense_mean_full']:.2f}x). "
+        f"Lean over whole payloads, p50: default {r['lean_over_full_p50_default']:.2f}x, dense "
+        f"{r['lean_over_full_p50_dense']:.2f}x. Identical hits (lean vs whole): {same}. Load "
+        f"average {res['load_at_start']} at the start, {res['load_at_end']} at the end."
+    )
+    return "\n".join(lines) + "\n\n" + note + "\n\n" + source_note(RESULT, doc)
+
+
+TABLES: dict[str, Callable[[Path], str]] = {"search_cost": search_cost_table}
