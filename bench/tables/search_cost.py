@@ -11,7 +11,7 @@ from typing import Any
 from bench.tables._source import load, source_note
 
 RESULT = "bench/results/search_cost.json"
-COLUMNS = ["ranking", "payloads", "p50 ms", "p99 ms", "mean ms", "store calls, ms per search"]
+COLUMNS = ["ranking", "path", "p50 ms", "p99 ms", "mean ms", "store calls, ms per search"]
 
 
 def _calls(v: dict[str, Any]) -> str:
@@ -20,7 +20,7 @@ def _calls(v: dict[str, Any]) -> str:
 
 
 def _payloads(path: str) -> str:
-    return {"lean": "doc_id+lang; page only", "full": "whole, every query"}.get(path, path)
+    return {"lean": "now", "full": "before (whole payloads)"}.get(path, path)
 
 
 def search_cost_table(root: Path) -> str:
@@ -36,12 +36,16 @@ def search_cost_table(root: Path) -> str:
     same = ", ".join(f"{k} {v}" for k, v in res["identical_hits"].items())
     note = (
         f"{res['passages']:,} points, {res['queries']} Tatoeba queries x {res['rounds']} "
-        f"rounds, k={res['k']}, the four variants interleaved query by query. Default over "
-        f"dense, p50: {r['default_over_dense_p50_lean']:.2f}x lean, "
-        f"{r['default_over_dense_p50_full']:.2f}x whole payloads (mean: "
+        f"rounds, k={res['k']}, the four variants interleaved query by query; \"now\": the "
+        "candidates carry doc_id and lang, whole payloads are read for the page's hits only "
+        "(a plain dense search, one query, keeps whole payloads); \"before\": whole payloads "
+        "on every store query (`Searcher.full_payloads`). Default over "
+        f"dense, p50: {r['default_over_dense_p50_lean']:.2f}x now, "
+        f"{r['default_over_dense_p50_full']:.2f}x before (mean: "
         f"{r['default_over_dense_mean_lean']:.2f}x, {r['default_over_dense_mean_full']:.2f}x). "
-        f"Lean over whole payloads, p50: default {r['lean_over_full_p50_default']:.2f}x, dense "
-        f"{r['lean_over_full_p50_dense']:.2f}x. Identical hits (lean vs whole): {same}. Load "
+        f"Now over before, p50: default {r['lean_over_full_p50_default']:.2f}x, dense "
+        f"{r['lean_over_full_p50_dense']:.2f}x. Identical hits (now vs before, per search): "
+        f"{same}. Load "
         f"average {res['load_at_start']} at the start, {res['load_at_end']} at the end."
     )
     return "\n".join(lines) + "\n\n" + note + "\n\n" + source_note(RESULT, doc)
