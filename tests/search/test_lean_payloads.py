@@ -137,7 +137,7 @@ def test_lean_path_is_identical_on_xquad(
         for p in map(json.loads, lines)
         for lang, text in p["context"].items()
     ]
-    questions = [json.loads(x) for x in (XQUAD / "parallel_questions.jsonl").open("utf-8")]
+    questions = [json.loads(x) for x in (XQUAD / "parallel_questions.jsonl").open(encoding="utf-8")]
     pids = {json.loads(x)["pid"] for x in lines}
     queries = [
         q["question"][lang]
