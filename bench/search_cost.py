@@ -129,6 +129,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
                     identical[r] += hits[(r, "lean")] == hits[(r, "full")]
         for n, fn in originals.items():
             setattr(store, n, fn)
+        pool = pool_query(store, COLLECTION, vectors, ns.rounds)
     n_runs = ns.rounds * len(queries)
     rows = []
     for ranking, path in variants:
@@ -156,7 +157,26 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         "queries": len(queries), "rounds": ns.rounds, "k": ns.k, "threads": ns.threads,
         "variants": rows, "ratios": ratios,
         "identical_hits": {r: f"{identical[r]}/{n_runs}" for r in RANKINGS},
+        "fair_pool_query_ms": pool,
     }  # fmt: skip
+
+
+def pool_query(store: Any, name: str, vectors: np.ndarray, rounds: int) -> dict[str, float]:
+    """The fair pool's store query alone (centred, 200 hits) by what it returns of each
+    hit's payload, interleaved: mean ms. Says how much of the store call is reading
+    payloads rather than searching the graph."""
+    from xsearch.search import _FAIR_POOL, _RANK_FIELDS
+    from xsearch.store.base import CENTERED
+
+    kinds = {"whole": None, "doc_id+lang": _RANK_FIELDS, "none": ()}
+    spent = dict.fromkeys(kinds, 0.0)
+    for _ in range(rounds):
+        for v in vectors:
+            for kind, fields in kinds.items():
+                t0 = time.perf_counter()
+                store.query(name, v, using=CENTERED, k=_FAIR_POOL, fields=fields)
+                spent[kind] += time.perf_counter() - t0
+    return {k: round(s * 1000 / (rounds * len(vectors)), 3) for k, s in spent.items()}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

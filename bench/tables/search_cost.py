@@ -33,6 +33,7 @@ def search_cost_table(root: Path) -> str:
         for v in res["variants"]
     ]
     r = res["ratios"]
+    pool = ", ".join(f"{k} {v:.2f}" for k, v in res.get("fair_pool_query_ms", {}).items())
     same = ", ".join(f"{k} {v}" for k, v in res["identical_hits"].items())
     note = (
         f"{res['passages']:,} points, {res['queries']} Tatoeba queries x {res['rounds']} "
@@ -45,7 +46,8 @@ def search_cost_table(root: Path) -> str:
         f"{r['default_over_dense_mean_lean']:.2f}x, {r['default_over_dense_mean_full']:.2f}x). "
         f"Now over before, p50: default {r['lean_over_full_p50_default']:.2f}x, dense "
         f"{r['lean_over_full_p50_dense']:.2f}x. Identical hits (now vs before, per search): "
-        f"{same}. Load "
+        f"{same}. The fair pool's store query alone (centred, 200 hits), mean ms by the "
+        f"payload it returns: {pool}. Load "
         f"average {res['load_at_start']} at the start, {res['load_at_end']} at the end."
     )
     return "\n".join(lines) + "\n\n" + note + "\n\n" + source_note(RESULT, doc)

@@ -24,6 +24,8 @@ def test_dense_query_with_fields_matches_the_whole_payload_query(ro, corpus) -> 
     assert _key(lean) == _key(full)
     assert all(set(p.payload) <= set(FIELDS) and "doc_id" in p.payload for p in lean)
     assert [p.payload for p in store.with_payloads(name, lean)] == [p.payload for p in full]
+    bare = store.query(name, q, using=DENSE, k=20, fields=())
+    assert _key(bare) == _key(full) and all(p.payload == {} for p in bare)
 
 
 def test_lexical_and_hybrid_queries_with_fields(ro, corpus) -> None:  # noqa: ANN001

@@ -305,7 +305,7 @@ class Store(ABC):
         score_threshold: float | None = None,
         fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
-        """``fields``: the payload keys to return (None: all; the search path ranks
+        """``fields``: the payload keys to return (None: all, ``()``: none; the search path ranks
         with two small keys and reads whole payloads, passage text included, only
         for the page's hits: see ``with_payloads``)."""
         check_using(using)

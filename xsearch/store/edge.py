@@ -510,10 +510,12 @@ def _count_with_vector(shard: Any, vector: str) -> int:
 
 
 def _payload(fields: tuple[str, ...] | None) -> Any:
-    """What to return of each hit's payload: all of it, or only ``fields``."""
+    """What to return of each hit's payload: all of it, only ``fields``, none (``()``)."""
     import qdrant_edge as q
 
-    return True if fields is None else q.PayloadSelector.Include(list(fields))
+    if fields is None:
+        return True
+    return q.PayloadSelector.Include(list(fields)) if fields else False
 
 
 def _sparse_nearest(sq: base.SparseQuery) -> Any:
