@@ -1,6 +1,6 @@
 """README table "search_cost": the search step in-process, default ranking vs dense path,
 lean candidates vs whole payloads, from bench/results/search_cost.json
-(``python -m bench.search_cost``)."""
+(``python -m bench.search_cost``, 100k points) and search_cost_20k.json (20k)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from bench.tables._source import load, source_note
 
 RESULT = "bench/results/search_cost.json"
+RESULT_20K = "bench/results/search_cost_20k.json"
 COLUMNS = ["ranking", "path", "p50 ms", "p99 ms", "mean ms", "store calls, ms per search"]
 
 
@@ -23,8 +24,8 @@ def _payloads(path: str) -> str:
     return {"lean": "now", "full": "before (whole payloads)"}.get(path, path)
 
 
-def search_cost_table(root: Path) -> str:
-    doc = load(root, RESULT)
+def search_cost_table(root: Path, rel: str = RESULT) -> str:
+    doc = load(root, rel)
     res = doc["results"]
     lines = ["| " + " | ".join(COLUMNS) + " |", "|---|---|---:|---:|---:|---|"]
     lines += [
@@ -50,7 +51,10 @@ def search_cost_table(root: Path) -> str:
         f"payload it returns: {pool}. Load "
         f"average {res['load_at_start']} at the start, {res['load_at_end']} at the end."
     )
-    return "\n".join(lines) + "\n\n" + note + "\n\n" + source_note(RESULT, doc)
+    return "\n".join(lines) + "\n\n" + note + "\n\n" + source_note(rel, doc)
 
 
-TABLES: dict[str, Callable[[Path], str]] = {"search_cost": search_cost_table}
+TABLES: dict[str, Callable[[Path], str]] = {
+    "search_cost": search_cost_table,  # 100k points
+    "search_cost_20k": lambda root: search_cost_table(root, RESULT_20K),
+}
