@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from xsearch.settings import Settings
 
 if TYPE_CHECKING:
     from xsearch.encoder import Encoder
+    from xsearch.ranking.maintain import RankingData
     from xsearch.store.base import PointRecord, ScoredPoint, Store
 
 # Points per store call: keeps a server request well under its body limit.
@@ -83,15 +84,52 @@ class WriteStats:
 
 
 class IndexingService:
-    def __init__(self, encoder: Encoder, store: Store, settings: Settings) -> None:
-        self.encoder = encoder
+    """``encoder`` may be a loader (called once, on first use): deleting and reading
+    need only the store and the statistics, so ``xsearch delete`` loads no model."""
+
+    def __init__(
+        self, encoder: Encoder | Callable[[], Encoder], store: Store, settings: Settings
+    ) -> None:
+        self._encoder: Encoder | None = None
+        self._load_encoder: Callable[[], Encoder] | None = None
+        if callable(encoder) and not hasattr(encoder, "encode_with_stats"):
+            self._load_encoder = encoder
+        else:
+            self._encoder = encoder  # type: ignore[assignment]
         self.store = store
         self.settings = settings
         self._lock = threading.Lock()
+        self._encoder_lock = threading.Lock()  # not _lock: prepare_collection holds it
+        self._ranking: RankingData | None = None
+
+    @property
+    def encoder(self) -> Encoder:
+        with self._encoder_lock:
+            if self._encoder is None:
+                assert self._load_encoder is not None
+                self._encoder = self._load_encoder()
+            return self._encoder
+
+    @property
+    def ranking(self) -> RankingData:
+        """Centred + lexical vectors and per-language means (issue 7), on this encoder."""
+        if self._ranking is None:
+            from xsearch.ranking.maintain import RankingData
+
+            dimension = self.encoder.dimension
+            with self._encoder_lock:  # one RankingData (and its lock) per service
+                if self._ranking is None:
+                    self._ranking = RankingData(self.store, dimension)
+        return self._ranking
+
+    def _ranking_of(self, collection: str) -> RankingData:
+        """The statistics of ``collection`` without loading the encoder: the
+        dimension comes from the collection's metadata (a delete needs no model)."""
+        if self._ranking is not None or self._encoder is not None:
+            return self.ranking
         from xsearch.ranking.maintain import RankingData
 
-        # centred + lexical vectors and per-language means (issue 7)
-        self.ranking = RankingData(store, encoder.dimension)
+        return RankingData(self.store, int(self.store.get_meta(collection)["dimension"]))
 
     # --- collection ----------------------------------------------------------------
     def prepare_collection(self, collection: str) -> None:
@@ -109,6 +147,16 @@ class IndexingService:
             except CollectionNotFound:
                 spec = CollectionSpec(collection, enc.dimension, enc.fingerprint, enc.name)
                 self.store.create_collection(spec)  # idempotent if another writer won the race
+
+    def _collection_ready(self, collection: str) -> bool:
+        """True if the collection exists and was built with this encoder's bundle
+        (ConflictError if not); False if it does not exist yet. Creates nothing."""
+        enc = self.encoder
+        try:
+            self.store.ensure_compatible(collection, enc.fingerprint, enc.name)
+        except CollectionNotFound:
+            return False
+        return True
 
     # --- stage 1: plan ---------------------------------------------------------------
     def plan(
@@ -155,25 +203,29 @@ class IndexingService:
         document stops chunking there (WriteDeadline) instead of running on.
         """
         from xsearch.text import document_passages
+        from xsearch.text.chunking import TooManyPassages
 
         enc = self.encoder
-        item.passages = document_passages(
-            item.doc,
-            count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
-            max_tokens=enc.max_seq_length,
-        )
+        limit = self.settings.max_passages_per_doc
+        try:
+            # the chunker stops as soon as the document is certainly over the limit
+            # (before chunking the rest and before language detection)
+            item.passages = document_passages(
+                item.doc,
+                count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
+                max_tokens=enc.max_seq_length,
+                max_passages=limit,
+            )
+        except TooManyPassages as err:
+            item.passages = []
+            raise LimitExceeded(
+                f"document {item.doc.id!r} makes at least {err.at_least:,} passages, over "
+                f"the limit of {limit:,} per document",
+                fix="split it into smaller documents, or raise XSEARCH_MAX_PASSAGES_PER_DOC",
+            ) from None
         if not item.passages:
             raise InputError(
                 f"document {item.doc.id!r} has no text to index", fix="give it some text"
-            )
-        limit = self.settings.max_passages_per_doc
-        if len(item.passages) > limit:
-            n = len(item.passages)
-            item.passages = []
-            raise LimitExceeded(
-                f"document {item.doc.id!r} makes {n:,} passages, over the limit of "
-                f"{limit:,} per document",
-                fix="split it into smaller documents, or raise XSEARCH_MAX_PASSAGES_PER_DOC",
             )
 
     # --- stage 3: vectors ----------------------------------------------------------------
@@ -349,9 +401,13 @@ class IndexingService:
         A document over ``max_passages_per_doc`` refuses the whole call
         (LimitExceeded), before anything is written.
         """
-        self.prepare_collection(collection)
+        # Nothing is created before the whole request is validated and chunked: a
+        # refused request (a document over the passage limit) leaves no empty collection.
+        exists = self._collection_ready(collection)
         items = self.planned(docs)
-        plan = self.plan(collection, items)
+        # a collection not there yet holds no document: plan every one as new
+        fresh = None if exists else {item.doc.id: ("", 0) for item in items}
+        plan = self.plan(collection, items, pending=fresh)
         results: dict[int, DocResult] = {}
         for item in plan.unchanged:
             results[id(item)] = DocResult(
@@ -375,6 +431,12 @@ class IndexingService:
                 results[id(item)] = DocResult(id=item.doc.id, status="rejected", reason=str(err))
                 continue
             ok.append(item)
+        if not exists and ok:
+            self.prepare_collection(collection)
+            # another process may have created it (and written) meanwhile
+            state = self.store.document_state(collection, [i.doc.id for i in ok])
+            for item in ok:
+                item.old_passages = (state.get(item.doc.id) or ("", 0))[1]
         self.encode(ok)
         ready: list[PlannedDoc] = []
         for item in ok:
@@ -452,9 +514,10 @@ class IndexingService:
         flt = SearchFilter(doc_ids=ids)
         # every point of these documents, orphans included (not only passages 0..n-1)
         old = list(self.store.scroll(collection, with_vectors=True, flt=flt))
+        ranking = self._ranking_of(collection)
         removed = self.store.delete_documents(collection, ids)
         try:
-            stale = self.ranking.replace(collection, old, [])
+            stale = ranking.replace(collection, old, [])
         except BaseException as err:
             restore = [
                 PointRecord(str(p.id), dict(p.vectors or {}), p.payload, dict(p.sparse or {}))
@@ -468,7 +531,7 @@ class IndexingService:
                 "were put back",
                 fix="check the disk (space, permissions) and retry",
             ) from err
-        self.ranking.rewrite(collection, stale)
+        ranking.rewrite(collection, stale)
         return removed
 
 

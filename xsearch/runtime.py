@@ -128,7 +128,10 @@ class Engine:
             if self._indexer is None:
                 from xsearch.indexing import IndexingService
 
-                self._indexer = IndexingService(self.encoder, self.store, self.settings)
+                # the encoder is loaded on the service's first encode: deletes and
+                # reads need none (`xsearch delete` works without the model bundle)
+                encoder = self._encoder if self._encoder is not None else (lambda: self.encoder)
+                self._indexer = IndexingService(encoder, self.store, self.settings)
             return self._indexer
 
     def bundle_fingerprint(self) -> str | None:

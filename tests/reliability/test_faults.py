@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -177,13 +178,30 @@ print("BUILT", flush=True)
 """
 
 
-@pytest.mark.parametrize("kill_after_s", [1.0, 3.0])
+def _wait_for_stage(proc: subprocess.Popen[str], models: Path, stage: str) -> Path:
+    """The build's work folder once ``stage`` is reached in it ("work": the folder
+    exists; "fp32": the exported ONNX graph is being written), the build still
+    running. Polls the file system: the build's own stages, not a guess of times."""
+    from xsearch.bundle.build import VARIANT_FILES
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the build ended before reaching the stage"
+        for work in models.glob("again.tmp-*"):
+            if stage == "work" or (work / "bundle" / VARIANT_FILES["fp32"]).exists():
+                return work
+        time.sleep(0.005)
+    raise AssertionError(f"the build did not reach stage {stage!r} in 120 s")
+
+
+@pytest.mark.parametrize("stage", ["work", "fp32"])
 def test_killed_model_build(
-    tmp_path: Path, tiny_bundle: Path, tiny_st_model_dir: Path, kill_after_s: float
+    tmp_path: Path, tiny_bundle: Path, tiny_st_model_dir: Path, stage: str
 ) -> None:
-    """A model build killed at any moment leaves no bundle that loads half-made:
-    the name is absent or refused with a BundleError, a rebuild works, and the
-    collections next to it are untouched (checker clean)."""
+    """A model build killed mid-way (when its work folder appears; when it writes the
+    fp32 graph) leaves no bundle that loads half-made: the name is absent (a
+    BundleError), the next build succeeds and sweeps the dead build's work folder,
+    and the collections next to it are untouched (checker clean)."""
     from xsearch.bundle import build_bundle, verify_bundle
     from xsearch.documents import Document
     from xsearch.encoder import Encoder
@@ -199,22 +217,21 @@ def test_killed_model_build(
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "STARTED"
     try:
-        proc.wait(kill_after_s)
-    except subprocess.TimeoutExpired:
+        work = _wait_for_stage(proc, home / "models", stage)
         proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
         proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL  # killed, not finished
+    assert work.exists()  # killed mid-way: the dead build's work folder is left
     target = home / "models" / "again"
-    if target.exists():
-        try:
-            verify_bundle(target)
-            Encoder.load(target).encode(["ok"], "query")  # complete: it must work
-        except BundleError:
-            pass  # refused by name, never loaded half-made
-    else:
-        with pytest.raises(BundleError):
-            Encoder.load(target)
+    assert not target.exists()  # never renamed into place half-made
+    with pytest.raises(BundleError):
+        Encoder.load(target)
     build_bundle(str(tiny_st_model_dir), name="again", home=home, force=True)
     verify_bundle(target)
+    Encoder.load(target).encode(["ok"], "query")
+    assert not list((home / "models").glob("again.tmp-*"))  # swept: no work folder left
     from xsearch.store import open_store
 
     with open_store(_settings(home)) as store:

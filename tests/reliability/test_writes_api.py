@@ -185,7 +185,7 @@ def test_a_document_over_the_passage_limit_is_refused_whole(make_client: Any) ->
     body = assert_error(r, 413, "limit_exceeded", "XSEARCH_MAX_PASSAGES_PER_DOC", "limit of 3")
     assert "'big0'" in body["detail"]
     assert client.get(f"/collections/{C}/documents/small0").status_code == 404
-    assert_consistent(client, C)
+    assert C not in store_of(client).list_collections()  # refused whole: nothing created
 
 
 def test_a_write_past_its_deadline_stores_nothing(make_client: Any) -> None:
@@ -216,9 +216,10 @@ def test_another_collection_is_written_while_a_5mb_document_is_indexed(
 
     thread = threading.Thread(target=index_big)
     thread.start()
-    # the big request is in the server once its collection exists (created first)
+    # the big request is in the server once it holds its collection's write lock
+    locks = client.app.state.xsearch.write_locks
     deadline = time.monotonic() + 30
-    while "big" not in store_of(client).list_collections() and time.monotonic() < deadline:
+    while not (locks.get("big") and locks["big"].locked()) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)  # let it get into chunking
     started = time.monotonic()
@@ -230,5 +231,39 @@ def test_another_collection_is_written_while_a_5mb_document_is_indexed(
     assert seconds < 1.0, f"small write took {seconds:.2f} s beside the big one"
     assert big["response"].status_code == 503, big["response"].text
     assert big["response"].json()["error"] == "write_deadline"
-    assert_consistent(client, "big")
+    assert "big" not in store_of(client).list_collections()  # validated before creating
     assert_consistent(client, "small")
+
+
+def test_a_document_far_over_the_passage_limit_is_refused_fast_creating_nothing(
+    make_client: Any,
+) -> None:
+    """The limit stops chunking early: a ~2 MB document with a limit of 5 passages
+    is refused in a fraction of the time merely chunking it takes (measured side by
+    side with the same encoder), and the refused request creates no collection."""
+    from xsearch.documents import Document
+    from xsearch.text import document_passages
+
+    client = make_client(max_passages_per_doc=5)
+    sentence = " ".join(SENTENCES)
+    text = (sentence + " ") * (2_000_000 // (len(sentence) + 1))
+    started = time.monotonic()
+    r = post(client, "fresh", [*docs(1, "small"), {"id": "huge", "text": text, "lang": "en"}])
+    refused_s = time.monotonic() - started
+    body = assert_error(r, 413, "limit_exceeded", "XSEARCH_MAX_PASSAGES_PER_DOC", "limit of 5")
+    assert "'huge'" in body["detail"]
+    assert "fresh" not in store_of(client).list_collections()  # nothing created
+    # what the refusal saves: chunking the whole document (no language detection)
+    encoder = client.app.state.xsearch.engine.encoder
+    started = time.monotonic()
+    passages = document_passages(
+        Document(id="huge", text=text, lang="en"),
+        count_tokens=lambda t: encoder.count_tokens(t, "passage"),
+        max_tokens=encoder.max_seq_length,
+        detect=False,
+    )
+    chunk_s = time.monotonic() - started
+    assert len(passages) > 100
+    assert refused_s < chunk_s / 3, f"refused in {refused_s:.2f} s, chunking takes {chunk_s:.2f} s"
+    assert post(client, "fresh", docs(1, "small")).status_code == 200  # then it is created
+    assert_consistent(client, "fresh")

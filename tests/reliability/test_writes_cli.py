@@ -92,3 +92,18 @@ def test_damaged_collection_json_is_a_503_naming_the_file(
         r = client.post("/search", json={"query": "river", "collection": "bad"})
         assert r.status_code == 503, r.text
         assert client.get("/collections").status_code == 200
+
+
+def test_cli_delete_needs_no_model_bundle(tmp_path: Path, tiny_bundle: Path) -> None:
+    """Deletes need the store and the statistics only: with the default bundle gone
+    `xsearch delete` still works and leaves the statistics right."""
+    home = make_home(tmp_path, tiny_bundle)
+    assert xsearch(["index", str(_corpus(tmp_path)), "-c", "c", "--quiet"], home).returncode == 0
+    (home / "models" / "tiny").unlink()  # XSEARCH_DEFAULT_BUNDLE=tiny now names nothing
+    assert xsearch(["search", "river", "-c", "c"], home).returncode != 0  # needs the model
+    out = xsearch(["delete", "fr0", "en0", "-c", "c", "--json"], home)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["deleted_passages"] >= 2
+    code, report = _check(home)
+    assert code == 0, report
+    assert report["documents"] == 4 and report["stats_languages"]["fr"] == 2, report

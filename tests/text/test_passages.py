@@ -10,6 +10,7 @@ from tests.text.counters import Recording, simple_count
 from xsearch.documents import Document
 from xsearch.errors import InputError
 from xsearch.text import Span, detect_language, document_passages
+from xsearch.text.passages import SHORT_PASSAGE_CHARS
 
 
 def passages(doc: Document, max_tokens: int = 64, **kw):
@@ -114,3 +115,41 @@ def test_counting_is_linear_for_documents() -> None:
     out = document_passages(doc, count_tokens=counter, max_tokens=256)
     assert counter.chars <= 3 * len(doc.text)
     assert out[-1].end == len(doc.text.rstrip())
+
+
+def _parts_and_languages(parts: list[tuple[str, str]], max_tokens: int = 128) -> set[str]:
+    """Passages of a document made of ``parts`` (lang, text): each long passage that
+    lies within one part must have that part's language (short ones inherit the
+    document's: test_short_passages_inherit_...); returns the languages seen."""
+    doc = Document(id="mix", text="\n\n".join(text for _lang, text in parts))
+    out = passages(doc, max_tokens=max_tokens, overlap_tokens=0)
+    bounds, pos = [], 0
+    for lang, text in parts:
+        bounds.append((lang, pos, pos + len(text)))
+        pos += len(text) + 2
+    seen = set()
+    for p in out:
+        inside = [lang for lang, a, b in bounds if p.start >= a and p.end <= b]
+        if inside and len(p.text) >= SHORT_PASSAGE_CHARS:
+            assert p.lang == inside[0], (p.lang, p.text[:40])
+            seen.add(p.lang)
+    return seen
+
+
+@pytest.mark.parametrize("first", ["en", "ja"])
+def test_half_english_half_japanese_keeps_a_language_per_passage(first: str) -> None:
+    """Long passages in the document's script and language take the document's
+    language without their own langdetect run; the other half (another script)
+    is still detected passage by passage, whichever half comes first."""
+    halves = {lang: long_document(lang, 3_000) for lang in ("en", "ja")}
+    order = [first, "ja" if first == "en" else "en"]
+    # 320 tokens: Japanese passages of 200+ characters (a token a character)
+    parts = [(lang, halves[lang]) for lang in order]
+    assert _parts_and_languages(parts, max_tokens=320) == {"en", "ja"}
+
+
+def test_same_script_mix_keeps_a_language_per_passage() -> None:
+    """English then French, both Latin: the n-gram model disagrees with the
+    document's language on the French passages, which are then detected alone."""
+    parts = [(lang, long_document(lang, 3_000)) for lang in ("en", "fr", "es")]
+    assert _parts_and_languages(parts) == {"en", "fr", "es"}

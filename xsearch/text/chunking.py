@@ -19,12 +19,13 @@ interpolation search near the estimated cut with a few counts per piece.
 from __future__ import annotations
 
 import itertools
+import re
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from xsearch.errors import ConfigError, EncoderError
+from xsearch.errors import ConfigError, EncoderError, LimitExceeded
 from xsearch.text import segment as seg
 from xsearch.text.segment import sentence_spans
 
@@ -33,6 +34,8 @@ CountTokens = Callable[[str], int]
 # Sentences tokenized together when costing by offsets: big enough that the
 # per-call overhead vanishes, small enough to keep the tokenizer's output small.
 BLOCK_CHARS = 64 * 1024
+# A whitespace-separated word with at least one letter or digit in it.
+_WORD = re.compile(r"\S*?[^\W_]\S*")
 
 
 @runtime_checkable
@@ -44,6 +47,19 @@ class Tokenizer(Protocol):
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of each content token of ``text`` (no prompt, no specials)."""
         ...
+
+
+class TooManyPassages(LimitExceeded):
+    """The text makes more than ``max_passages`` passages (``at_least`` of them):
+    raised as soon as that is certain, before the rest of the text is chunked."""
+
+    def __init__(self, at_least: int, limit: int) -> None:
+        super().__init__(
+            f"the text makes at least {at_least:,} passages, over the limit of {limit:,}",
+            fix="split it into smaller documents, or raise XSEARCH_MAX_PASSAGES_PER_DOC",
+        )
+        self.at_least = at_least
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,7 @@ def split_passages(
     max_tokens: int,
     overlap_tokens: int = 32,
     title_tokens: int = 0,
+    max_passages: int | None = None,
 ) -> list[Span]:
     """Spans of ``text`` that each fit ``max_tokens`` by ``count_tokens``.
 
@@ -76,10 +93,26 @@ def split_passages(
     to ``overlap_tokens`` (at most a quarter of the window) of whole sentences.
     Empty or blank text gives []. Raises ConfigError for a window too small for
     the prompt, a negative overlap, or a title over half the window.
+
+    ``max_passages``: raise TooManyPassages as soon as the text certainly makes
+    more, so a huge text costs about the limit's worth of work, not its own size:
+    first a bound from its word count (the tokenizers pre-split on whitespace, so
+    every word is at least one token), then the running sum of sentence costs
+    while costing, then the passages while packing.
     """
     if not text.strip():
         return []
-    return _Chunker(text, count_tokens, max_tokens, overlap_tokens, title_tokens).run()
+    chunker = _Chunker(text, count_tokens, max_tokens, overlap_tokens, title_tokens)
+    chunker.max_passages = max_passages
+    if max_passages is not None:
+        chunker.check_limit(_word_count(text))
+    return chunker.run()
+
+
+def _word_count(text: str) -> int:
+    """Whitespace-separated words holding a letter or digit: the tokenizer's
+    normaliser may drop a word of control characters, never one of these."""
+    return sum(1 for _ in _WORD.finditer(text))
 
 
 class _Chunker:
@@ -113,6 +146,16 @@ class _Chunker:
         self.overlap = min(overlap, self.budget // 4)
         self.title_tokens = title_tokens
         self.by_offsets = isinstance(count, Tokenizer)
+        self.max_passages: int | None = None
+
+    def check_limit(self, tokens: int) -> None:
+        """TooManyPassages when ``tokens`` content tokens need more passages than
+        allowed: a passage holds at most budget + 1 of them (see :meth:`margin`)."""
+        if self.max_passages is None:
+            return
+        at_least = -(-tokens // (self.budget + 1))
+        if at_least > self.max_passages:
+            raise TooManyPassages(at_least, self.max_passages)
 
     def margin(self, cap: int) -> int:
         """Tokens kept free when packing by summed costs. Sums of stand-alone counts
@@ -132,7 +175,13 @@ class _Chunker:
         if self.by_offsets:
             costs = self.costs_by_offsets(sentences, self.count)
         else:
-            costs = [self.cost(start, end) for start, end in sentences]
+            costs, total = [], 0
+            for start, end in sentences:
+                costs.append(self.cost(start, end))
+                total += costs[-1]
+                if len(costs) % 64 == 0:
+                    self.check_limit(total)
+        self.check_limit(sum(costs))
         for (start, end), cost in zip(sentences, costs, strict=True):
             if cost > self.budget:
                 units.extend(self.split_long(start, end, cost, self.budget))
@@ -144,7 +193,7 @@ class _Chunker:
         """Cost of each sentence = tokens starting inside it, the text tokenized once
         in blocks of whole sentences (so no token straddles two blocks)."""
         costs: list[int] = []
-        i = 0
+        i, total = 0, 0
         while i < len(sentences):
             j = i + 1  # sentences[i:j] form the block
             while j < len(sentences) and sentences[j][1] - sentences[i][0] <= BLOCK_CHARS:
@@ -161,8 +210,10 @@ class _Chunker:
             for start, end in sentences[i:j]:
                 n = bisect_left(starts, end) - bisect_left(starts, min(start, prev_end))
                 costs.append(max(1, n))
+                total += costs[-1]
                 prev_end = end
             i = j
+            self.check_limit(total)  # once per block: stop before the rest
         return costs
 
     # --- packing ----------------------------------------------------------
@@ -176,6 +227,8 @@ class _Chunker:
                 units[i : i + 1] = self.split_long(u.start, u.end, u.cost, cap)
             i, j = self.fill(units, i, cap, done + 1)
             spans.append(Span(units[i].start, units[j].end))
+            if self.max_passages is not None and len(spans) > self.max_passages:
+                raise TooManyPassages(len(spans), self.max_passages)
             done = j
             if j < len(units) - 1:
                 i = self.next_start(units, i, j)
