@@ -18,16 +18,16 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from xsearch.api.cors import JsonCORSMiddleware
+from xsearch.api.deps import ApiState
+from xsearch.api.errors import install_error_handlers, responses
+from xsearch.api.limits import BodySizeLimitMiddleware
+from xsearch.api.metrics import Metrics, MetricsMiddleware
+from xsearch.api.microbatch import MicroBatcher
+from xsearch.api.routers import collections, documents, encode, ops, search
+from xsearch.api.security import KeyRing
 
 import xsearch
-from api.cors import JsonCORSMiddleware
-from api.deps import ApiState
-from api.errors import install_error_handlers, responses
-from api.limits import BodySizeLimitMiddleware
-from api.metrics import Metrics, MetricsMiddleware
-from api.microbatch import MicroBatcher
-from api.routers import collections, documents, encode, ops, search
-from api.security import KeyRing
 from xsearch.runtime import Engine
 from xsearch.settings import Settings, get_settings
 

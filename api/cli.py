@@ -29,8 +29,8 @@ def serve(
     import logging
 
     import uvicorn
+    from xsearch.api.app import create_app, open_engine
 
-    from api.app import create_app, open_engine
     from xsearch.errors import ConfigError
     from xsearch.runtime import Engine
     from xsearch.settings import get_settings
@@ -52,7 +52,7 @@ def serve(
                 fix="set XSEARCH_DEFAULT_BUNDLE instead",
             )
         uvicorn.run(
-            "api.app:create_app", factory=True, host=settings.host, port=settings.port,
+            "xsearch.api.app:create_app", factory=True, host=settings.host, port=settings.port,
             workers=workers, log_level=log_level,
         )
         return

@@ -10,8 +10,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-
-from api.errors import error_response
+from xsearch.api.errors import error_response
 
 _DROP = {"content-type", "content-length"}  # the JSON response sets its own
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from xsearch.api.metrics import Metrics
+from xsearch.api.microbatch import MicroBatcher
+from xsearch.api.passage_batch import PassageBatcher
+from xsearch.api.security import KEY_HEADER, KeyRing
 
-from api.metrics import Metrics
-from api.microbatch import MicroBatcher
-from api.passage_batch import PassageBatcher
-from api.security import KEY_HEADER, KeyRing
 from xsearch.errors import NotReady
 from xsearch.settings import Settings
 from xsearch.validation import COLLECTION_NAME_PATTERN, check_json

@@ -106,11 +106,10 @@ def make_corpus(n: int, seed: int, data: Path) -> tuple[list[dict[str, Any]], st
 # --- measurements --------------------------------------------------------------------
 def run_pipeline(engine: Any, corpus: Path, unit_passages: int) -> Any:
     from rich.console import Console
-
-    from indexer.pipeline import Pipeline, PipelineConfig
-    from indexer.progress import LogReporter
-    from indexer.rejects import RejectSink
-    from indexer.sources import SourceOptions, plan_inputs
+    from xsearch.indexer.pipeline import Pipeline, PipelineConfig
+    from xsearch.indexer.progress import LogReporter
+    from xsearch.indexer.rejects import RejectSink
+    from xsearch.indexer.sources import SourceOptions, plan_inputs
 
     options = SourceOptions()
     config = PipelineConfig("bench", unit_passages=unit_passages)
@@ -229,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             alone = {"before": encoder_alone(engine, sample)}
             print(f"indexing {len(docs):,} documents ({source})", file=sys.stderr)
             stats = run_pipeline(engine, corpus, args.unit_passages)
-            from indexer.pipeline import maybe_optimize
+            from xsearch.indexer.pipeline import maybe_optimize
 
             maybe_optimize(engine.indexer, "bench", stats)
             alone["after"] = encoder_alone(engine, sample)

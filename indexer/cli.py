@@ -30,9 +30,8 @@ from xsearch.cli.common import (
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from indexer.progress import RunStats
-    from indexer.rejects import Reject, RejectSink
+    from xsearch.indexer.progress import RunStats
+    from xsearch.indexer.rejects import Reject, RejectSink
 
 VariantOpt = typer.Option(None, "--variant", help="model variant: auto|fp32|int8|fp16")
 
@@ -90,11 +89,11 @@ def index(
 
     Example: xsearch index corpus/ dump.jsonl.gz -c news --rejects bad.jsonl --shard 0/4
     """
-    from indexer.pipeline import PipelineConfig
-    from indexer.progress import make_reporter
-    from indexer.rejects import RejectSink
-    from indexer.shard import Shard
-    from indexer.sources import SourceOptions, plan_inputs
+    from xsearch.indexer.pipeline import PipelineConfig
+    from xsearch.indexer.progress import make_reporter
+    from xsearch.indexer.rejects import RejectSink
+    from xsearch.indexer.shard import Shard
+    from xsearch.indexer.sources import SourceOptions, plan_inputs
 
     options = SourceOptions(
         format=_format(fmt),
@@ -137,7 +136,8 @@ def _run_local(
     stop: threading.Event,
     optimize: bool,
 ) -> RunStats:
-    from indexer.pipeline import Pipeline, maybe_optimize
+    from xsearch.indexer.pipeline import Pipeline, maybe_optimize
+
     from xsearch.runtime import Engine
 
     with Engine.open(settings(), bundle=bundle, variant=variant) as engine:
@@ -155,7 +155,7 @@ def _run_local(
 
 
 def _note(reporter: Any, text: str) -> None:
-    from indexer.progress import QuietReporter
+    from xsearch.indexer.progress import QuietReporter
 
     if not isinstance(reporter, QuietReporter):
         _stderr().print(text, highlight=False)
@@ -171,7 +171,7 @@ def _run_remote(
     reporter: Any,
     stop: threading.Event,
 ) -> RunStats:
-    from indexer.remote import RemotePipeline
+    from xsearch.indexer.remote import RemotePipeline
 
     s = settings()
     with library(api, api_key) as client:
@@ -191,8 +191,7 @@ def _run_remote(
 
 def _finish(stats: RunStats, sink: RejectSink, err: Console, *, as_json: bool, quiet: bool) -> None:
     from rich.console import Console
-
-    from indexer.progress import summary_table
+    from xsearch.indexer.progress import summary_table
 
     if as_json:
         out = stats.to_json()
@@ -261,7 +260,8 @@ def add(
     For large corpora use `xsearch index` (streaming, progress, resume).
     Example: xsearch add -c news docs.jsonl
     """
-    from indexer.sources import SourceOptions, plan_inputs, read_sources
+    from xsearch.indexer.sources import SourceOptions, plan_inputs, read_sources
+
     from xsearch.errors import InputError
 
     options = SourceOptions(format="jsonl")
@@ -421,7 +421,8 @@ def _read_ids(path: Path) -> list[str]:
 
 
 def _format(fmt: str | None) -> Any:
-    from indexer.sources import FORMATS
+    from xsearch.indexer.sources import FORMATS
+
     from xsearch.errors import ConfigError
 
     if fmt is None:

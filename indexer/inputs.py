@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from indexer.rejects import Reject
+from xsearch.indexer.rejects import Reject
+
 from xsearch.documents import Document
 from xsearch.errors import ConfigError
 

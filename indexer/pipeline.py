@@ -25,10 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.progress import Reporter, RunStats
-from indexer.rejects import Reject, RejectSink, StrictStop
-from indexer.shard import Shard
-from indexer.sources import InputPlan, ProgressBytes, SourceOptions, read_sources
+from xsearch.indexer.progress import Reporter, RunStats
+from xsearch.indexer.rejects import Reject, RejectSink, StrictStop
+from xsearch.indexer.shard import Shard
+from xsearch.indexer.sources import InputPlan, ProgressBytes, SourceOptions, read_sources
+
 from xsearch.errors import InputError
 from xsearch.indexing import IndexingService, PlannedDoc
 

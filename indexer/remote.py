@@ -14,10 +14,11 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from indexer.pipeline import END, Aborted, PipelineConfig, Stages
-from indexer.progress import Reporter, RunStats
-from indexer.rejects import Reject, RejectSink
-from indexer.sources import InputPlan, SourceOptions
+from xsearch.indexer.pipeline import END, Aborted, PipelineConfig, Stages
+from xsearch.indexer.progress import Reporter, RunStats
+from xsearch.indexer.rejects import Reject, RejectSink
+from xsearch.indexer.sources import InputPlan, SourceOptions
+
 from xsearch.documents import Document
 from xsearch.indexing import PlannedDoc
 from xsearch.library import SearchEngine, document_payload

@@ -1,7 +1,7 @@
 """Input sources: files, folders and stdin turned into a stream of documents.
 
 ``read_sources(paths, options)`` yields :class:`Record` items — a document
-with the place it came from, or a :class:`~indexer.rejects.Reject`. Memory
+with the place it came from, or a :class:`~xsearch.indexer.rejects.Reject`. Memory
 stays constant whatever the input size: files are read line by line (one
 document's worth at most), and the bytes of each line are decoded on their
 own so one bad line is one reject, not a failed run.
@@ -9,7 +9,7 @@ own so one bad line is one reject, not a failed run.
 Formats (by extension, ``.gz`` stripped first, or forced with ``--format``):
 ``jsonl`` (.jsonl .ndjson), ``csv``, ``tsv`` (.tsv .tab), ``txt`` (.txt .text)
 and ``md`` (.md .markdown); ``-`` is JSONL on stdin. The shapes that the
-format readers share with this module live in ``indexer.inputs`` (so the
+format readers share with this module live in ``xsearch.indexer.inputs`` (so the
 readers never import this module: sources -> formats -> inputs).
 """
 
@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from indexer.formats import reader_for
-from indexer.inputs import FORMATS, Format, InputFile, Record, SourceOptions
-from indexer.rejects import Reject
+from xsearch.indexer.formats import reader_for
+from xsearch.indexer.inputs import FORMATS, Format, InputFile, Record, SourceOptions
+from xsearch.indexer.rejects import Reject
+
 from xsearch.errors import ConfigError, InputError
 
 __all__ = ["FORMATS", "Format", "InputFile", "Record", "SourceOptions"]  # re-exported

@@ -34,6 +34,7 @@ import numpy as np
 from xsearch.errors import InputError
 from xsearch.schemas import AlsoIn, SearchHit, SearchRequest, SearchResponse, Snippet, Timings
 from xsearch.settings import Settings
+from xsearch.store.payload import DOC_ID, LANG
 
 if TYPE_CHECKING:  # heavy modules stay out of import time
     from xsearch.encoder import Encoder
@@ -48,6 +49,11 @@ _MAX_FETCH = 4000
 _LEXICAL_PEEK = 8
 # Centred candidates that ``balance=fair`` lets languages take turns in.
 _FAIR_POOL = 200
+# The payload keys ranking reads (grouping, turns, slots). Candidates are fetched
+# with these alone; whole payloads (the passage text: most of the bytes) are read
+# only for the page's hits. Reading payloads is most of a 200-hit query's time in
+# Qdrant Edge, and whole ones cost about 1.5x two keys (bench/search_cost.py).
+_RANK_FIELDS = (DOC_ID, LANG)
 
 
 def validate_request(req: SearchRequest, settings: Settings) -> str:
@@ -87,10 +93,29 @@ class Ranking:
 
 
 class Searcher:
+    # True: every store query returns whole payloads (the straightforward path,
+    # kept so tests and bench/search_cost.py can check that the lean path ranks
+    # identically and measure what it saves).
+    full_payloads: bool = False
+
     def __init__(self, encoder: Encoder, store: Store, settings: Settings) -> None:
         self.encoder = encoder
         self.store = store
         self.settings = settings
+
+    def _fields(self, rank: Ranking | None = None) -> tuple[str, ...] | None:
+        """The payload keys candidates carry (None: whole payloads).
+
+        Whole payloads for a search that is one plain query (balance none or
+        centered, mode dense): it fetches a few times the page, and a second
+        round trip for the page's payloads costs more than the text it saves
+        (bench/search_cost.py). ``rank=None``: a hybrid step, always lean.
+        """
+        if self.full_payloads:
+            return None
+        if rank is not None and rank.mode == "dense" and rank.balance in ("none", "centered"):
+            return None
+        return _RANK_FIELDS
 
     # -- validation -------------------------------------------------------------
     def validate(self, req: SearchRequest) -> str:
@@ -204,7 +229,24 @@ class Searcher:
             if len(groups) >= wanted or exhausted or fetch >= _MAX_FETCH:
                 break
             fetch = min(fetch * 4, _MAX_FETCH)
-        return [to_hit(g[0], qlang, also=g[1:]) for g in groups[req.offset : wanted]]
+        page = groups[req.offset : wanted]
+        if self._fields(rank) is not None:
+            page = self._with_payloads(req, page)
+        return [to_hit(g[0], qlang, also=g[1:]) for g in page]
+
+    def _with_payloads(
+        self, req: SearchRequest, groups: list[list[ScoredPoint]]
+    ) -> list[list[ScoredPoint]]:
+        """The page's hits with their whole payloads (one retrieve for the page)."""
+        if not groups:
+            return groups
+        full = {
+            p.id: p
+            for p in self.store.with_payloads(req.collection, [p for g in groups for p in g])
+        }
+        # a point deleted since the query is left out (as a later query would)
+        out = [[full[p.id] for p in g if p.id in full] for g in groups]
+        return [g for g in out if g]
 
     def _candidates(
         self,
@@ -226,14 +268,16 @@ class Searcher:
             one_language = req.langs is not None and len(req.langs) == 1  # no turns to take
             pool = fetch if one_language else min(max(fetch, _FAIR_POOL), _MAX_FETCH)
             pts = self.store.query(
-                req.collection, vector, using=CENTERED, k=pool, flt=self._filter(req)
+                req.collection, vector, using=CENTERED, k=pool, flt=self._filter(req),
+                fields=self._fields(rank),
             )
             exhausted = len(pts) < pool
             pts = take_turns(group_by_document(pts), self.settings.fair_turn_penalty)
         else:
             using = CENTERED if rank.balance == "centered" else DENSE
             pts = self.store.query(
-                req.collection, vector, using=using, k=fetch, flt=self._filter(req)
+                req.collection, vector, using=using, k=fetch, flt=self._filter(req),
+                fields=self._fields(rank),
             )
             exhausted = len(pts) < fetch
         if rank.mode == "hybrid":
@@ -306,7 +350,9 @@ class Searcher:
         if not sparse[0]:
             return None
         peek = group_by_document(
-            self.store.query_lexical(req.collection, sparse, k=_LEXICAL_PEEK, flt=flt)
+            self.store.query_lexical(
+                req.collection, sparse, k=_LEXICAL_PEEK, flt=flt, fields=self._fields()
+            )
         )
         margin = lexical_margin([p.score for p in peek])
         weight = share * self.settings.hybrid_lexical_weight * margin
@@ -322,6 +368,7 @@ class Searcher:
             prefetch_k=max(k, 100),
             weights=(1.0, weight),
             rrf_k=self.settings.hybrid_rrf_k,
+            fields=self._fields(),
         )
 
     def _stop_words(self) -> frozenset[str]:
@@ -347,7 +394,9 @@ class Searcher:
         exhausted = True
         for lang in counts:
             flt = self._filter(req, lang)
-            plain = self.store.query(req.collection, vector, k=per_lang, flt=flt)
+            plain = self.store.query(
+                req.collection, vector, k=per_lang, flt=flt, fields=self._fields(rank)
+            )
             exhausted &= len(plain) < per_lang
             docs = group_by_document(plain)
             scores = [p.score for p in docs]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
+from xsearch.api.deps import CollectionName, ReadAccess, StateDep
+from xsearch.api.errors import responses
 
-from api.deps import CollectionName, ReadAccess, StateDep
-from api.errors import responses
 from xsearch.schemas import CollectionInfo, CollectionList
 
 router = APIRouter(prefix="/collections", tags=["collections"], dependencies=[ReadAccess])

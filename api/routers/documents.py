@@ -9,11 +9,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
+from xsearch.api.deps import (
+    ApiState,
+    CheckedBody,
+    CollectionName,
+    ReadAccess,
+    StateDep,
+    WriteAccess,
+)
+from xsearch.api.errors import responses
+from xsearch.api.limits import check_batch
+from xsearch.api.passage_batch import PassageBatcher
 
-from api.deps import ApiState, CheckedBody, CollectionName, ReadAccess, StateDep, WriteAccess
-from api.errors import responses
-from api.limits import check_batch
-from api.passage_batch import PassageBatcher
 from xsearch.documents import Document
 from xsearch.errors import DocumentNotFound, InputError, WriteDeadline
 from xsearch.indexing import attach_vectors, passage_texts

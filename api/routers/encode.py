@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
+from xsearch.api.deps import ReadAccess, StateDep
+from xsearch.api.errors import responses
 
-from api.deps import ReadAccess, StateDep
-from api.errors import responses
 from xsearch.errors import LimitExceeded
 from xsearch.schemas import EncodeRequest, EncodeResponse
 

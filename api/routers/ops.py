@@ -10,10 +10,10 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from xsearch.api.deps import ApiState, StateDep
+from xsearch.api.errors import responses
 
 import xsearch
-from api.deps import ApiState, StateDep
-from api.errors import responses
 from xsearch.errors import NotReady, XSearchError
 
 router = APIRouter(tags=["operations"])

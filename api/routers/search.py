@@ -15,10 +15,10 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from xsearch.api.deps import ApiState, CheckedBody, ReadAccess, StateDep
+from xsearch.api.errors import responses
+from xsearch.api.limits import check_search
 
-from api.deps import ApiState, CheckedBody, ReadAccess, StateDep
-from api.errors import responses
-from api.limits import check_search
 from xsearch.errors import InputError, NotReady
 from xsearch.schemas import Balance, Mode, SearchRequest, SearchResponse, Timings
 from xsearch.validation import INT64_MAX, is_collection_name

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from indexer.inputs import Format, InputFile, Record, SourceOptions
+from xsearch.indexer.inputs import Format, InputFile, Record, SourceOptions
 
 Reader = Callable[[InputFile, IO[bytes], SourceOptions], Iterator[Record]]
 
 
 def reader_for(fmt: Format) -> Reader:
-    from indexer.formats import delimited, jsonl, text
+    from xsearch.indexer.formats import delimited, jsonl, text
 
     readers: dict[str, Reader] = {
         "jsonl": jsonl.read,

@@ -17,9 +17,10 @@ import re
 from collections.abc import Iterator
 from typing import IO
 
-from indexer.formats.fields import field_map, to_document
-from indexer.inputs import InputFile, Line, Record, SourceOptions, read_lines, too_big
-from indexer.rejects import Reject
+from xsearch.indexer.formats.fields import field_map, to_document
+from xsearch.indexer.inputs import InputFile, Line, Record, SourceOptions, read_lines, too_big
+from xsearch.indexer.rejects import Reject
+
 from xsearch.errors import InputError
 
 # surrogateescape maps undecodable bytes to U+DC80..U+DCFF

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.inputs import SourceOptions
+from xsearch.indexer.inputs import SourceOptions
+
 from xsearch.documents import Document
 from xsearch.errors import InputError
 

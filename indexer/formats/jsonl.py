@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import IO
 
-from indexer.formats.fields import doc_id_of, field_map, to_document
-from indexer.inputs import (
+from xsearch.indexer.formats.fields import doc_id_of, field_map, to_document
+from xsearch.indexer.inputs import (
     InputFile,
     Record,
     SourceOptions,
@@ -15,7 +15,8 @@ from indexer.inputs import (
     read_lines,
     too_big,
 )
-from indexer.rejects import Reject
+from xsearch.indexer.rejects import Reject
+
 from xsearch.errors import InputError
 
 

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from indexer.inputs import InputFile, Record, SourceOptions, too_big
-from indexer.rejects import Reject
+from xsearch.indexer.inputs import InputFile, Record, SourceOptions, too_big
+from xsearch.indexer.rejects import Reject
+
 from xsearch.documents import Document
 from xsearch.errors import InputError
 

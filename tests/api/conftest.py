@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from xsearch.api.app import create_app
 
-from api.app import create_app
 from tests.api.corpus import documents
 from xsearch.runtime import Engine
 from xsearch.settings import Settings

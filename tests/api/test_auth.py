@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from xsearch.api.app import create_app
+from xsearch.api.security import KeyRing
 
-from api.app import create_app
-from api.security import KeyRing
 from tests.api.conftest import COLLECTION, ClientFactory, assert_error, make_settings
 from tests.api.corpus import documents
 from xsearch.errors import ConfigError

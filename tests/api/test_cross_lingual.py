@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from xsearch.api.app import create_app
 
-from api.app import create_app
 from tests.api.conftest import make_settings
 from tests.api.corpus import TOPICS, documents
 from xsearch.runtime import Engine

@@ -46,7 +46,8 @@ def _schema():  # noqa: ANN202
     # the requests go to the live server.
     import tempfile
 
-    from api.app import create_app
+    from xsearch.api.app import create_app
+
     from tests.api.conftest import make_settings
 
     with tempfile.TemporaryDirectory() as home:

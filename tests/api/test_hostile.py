@@ -157,7 +157,7 @@ def test_every_accepted_id_can_be_read_and_deleted(client: TestClient) -> None:
 
 def test_a_trailing_newline_is_not_part_of_a_collection_name(indexed: TestClient) -> None:
     # One pattern for the API and the store, matched whole ("$" alone lets "news\n" pass).
-    from api.deps import COLLECTION_PATTERN
+    from xsearch.api.deps import COLLECTION_PATTERN
 
     assert COLLECTION_PATTERN is COLLECTION_NAME_PATTERN
     with pytest.raises(InputError):

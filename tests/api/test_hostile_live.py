@@ -19,8 +19,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 import uvicorn
+from xsearch.api.app import create_app
 
-from api.app import create_app
 from tests.api.conftest import make_settings
 from tests.api.corpus import documents
 from tests.api.server import free_port, home_with_bundle, running_server, serve_env

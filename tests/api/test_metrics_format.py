@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api.deps import COLLECTION_PATTERN
-from api.metrics import Counter, Histogram, Metrics
+from xsearch.api.deps import COLLECTION_PATTERN
+from xsearch.api.metrics import Counter, Histogram, Metrics
 
 
 def test_counter_escapes_label_values() -> None:

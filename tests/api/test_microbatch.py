@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from xsearch.api.microbatch import MicroBatcher
 
-from api.microbatch import MicroBatcher
 from xsearch.encoder.core import Encoder
 from xsearch.errors import EncoderError, InputError
 

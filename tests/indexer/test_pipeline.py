@@ -7,12 +7,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from xsearch.indexer.pipeline import Pipeline, PipelineConfig, maybe_optimize
+from xsearch.indexer.progress import QuietReporter, RunStats, summary_table
+from xsearch.indexer.rejects import RejectSink, StrictStop
+from xsearch.indexer.shard import Shard
+from xsearch.indexer.sources import SourceOptions, plan_inputs
 
-from indexer.pipeline import Pipeline, PipelineConfig, maybe_optimize
-from indexer.progress import QuietReporter, RunStats, summary_table
-from indexer.rejects import RejectSink, StrictStop
-from indexer.shard import Shard
-from indexer.sources import SourceOptions, plan_inputs
 from tests.indexer.conftest import assert_same_collection, make_docs, snapshot, write_jsonl
 from xsearch.documents import point_id
 from xsearch.runtime import Engine

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from xsearch.indexer.rejects import RAW_KEEP_BYTES, Reject, RejectSink, StrictStop
+from xsearch.indexer.shard import Shard, shard_of
+from xsearch.indexer.sources import SourceOptions, plan_inputs, read_sources
 
-from indexer.rejects import RAW_KEEP_BYTES, Reject, RejectSink, StrictStop
-from indexer.shard import Shard, shard_of
-from indexer.sources import SourceOptions, plan_inputs, read_sources
 from xsearch.errors import ConfigError, InputError
 
 

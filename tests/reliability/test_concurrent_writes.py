@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from xsearch.api.passage_batch import PassageBatcher
 
-from api.passage_batch import PassageBatcher
 from tests.indexer.conftest import SENTENCES
 from tests.reliability.conftest import assert_consistent
 from xsearch.documents import Document

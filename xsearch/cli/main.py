@@ -33,11 +33,11 @@ _COMMAND_MODULES = [
 # imported only when the command runs or help lists it, never when the core CLI
 # is imported (the core must not depend on the layers built on it).
 _OUTER_COMMANDS: dict[str, str] = {
-    "index": "indexer.cli",
-    "add": "indexer.cli",
-    "delete": "indexer.cli",
-    "check": "indexer.cli",
-    "serve": "api.cli",
+    "index": "xsearch.indexer.cli",
+    "add": "xsearch.indexer.cli",
+    "delete": "xsearch.indexer.cli",
+    "check": "xsearch.indexer.cli",
+    "serve": "xsearch.api.cli",
 }
 
 

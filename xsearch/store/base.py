@@ -38,6 +38,7 @@ from xsearch.store.records import (
     scroll_pages,
     sparse_pair,
     state_from_payloads,
+    to_lean,
     to_scored,
 )
 from xsearch.validation import is_collection_name
@@ -88,6 +89,7 @@ class DenseQuery:
     with_vectors: bool = False
     exact: bool = False
     score_threshold: float | None = None
+    fields: tuple[str, ...] | None = None  # payload keys to return; None: the whole payload
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class SparseQuery:
     values: list[float]
     k: int
     flt: SearchFilter | None
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class HybridQuery:
     flt: SearchFilter | None
     weights: list[float] | None
     rrf_k: int
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -205,6 +209,15 @@ def check_compatible(name: str, meta: dict, fingerprint: str, bundle: str) -> No
     )
 
 
+def _points(records: Sequence[Any], lean: bool) -> list[ScoredPoint]:
+    """The backend's hits as ScoredPoints (lean: a payload selection, no vectors)."""
+    return to_lean(records) if lean else [to_scored(r, r.score) for r in records]
+
+
+def _fields(fields: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if fields is None else tuple(str(f) for f in fields)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:32] or "new"
 
@@ -267,6 +280,16 @@ class Store(ABC):
             return []
         return in_order(ids, self._retrieve(name, [str(i) for i in ids], with_vectors))
 
+    def with_payloads(self, name: str, points: Sequence[ScoredPoint]) -> list[ScoredPoint]:
+        """``points`` (found with a few payload ``fields``) with their whole payloads,
+        each keeping its score. A point deleted since it was found is left out."""
+        full = {p.id: p.payload for p in self.retrieve(name, [p.id for p in points])}
+        return [
+            ScoredPoint(p.id, p.score, full[p.id], p.vectors, p.sparse)
+            for p in points
+            if p.id in full
+        ]
+
     # --- search ----------------------------------------------------------------
     def query(
         self,
@@ -280,12 +303,17 @@ class Store(ABC):
         with_vectors: bool = False,
         exact: bool = False,
         score_threshold: float | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
+        """``fields``: the payload keys to return (None: all, ``()``: none; the search path ranks
+        with two small keys and reads whole payloads, passage text included, only
+        for the page's hits: see ``with_payloads``)."""
         check_using(using)
         dq = DenseQuery(
-            dense_list(vector), using, k, offset, flt, with_vectors, exact, score_threshold
+            dense_list(vector), using, k, offset, flt, with_vectors, exact, score_threshold,
+            _fields(fields),
         )
-        return [to_scored(r, r.score) for r in self._query(name, dq)]
+        return _points(self._query(name, dq), dq.fields is not None and not with_vectors)
 
     def query_lexical(
         self,
@@ -294,10 +322,11 @@ class Store(ABC):
         *,
         k: int = 10,
         flt: SearchFilter | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
         """The sparse ``lexical`` ranking alone (BM25-style scores, IDF by Qdrant)."""
-        sq = SparseQuery(*sparse_pair(sparse), k=k, flt=flt)
-        return [to_scored(r, r.score) for r in self._query_lexical(name, sq)]
+        sq = SparseQuery(*sparse_pair(sparse), k=k, flt=flt, fields=_fields(fields))
+        return _points(self._query_lexical(name, sq), sq.fields is not None)
 
     def query_hybrid(
         self,
@@ -312,6 +341,7 @@ class Store(ABC):
         prefetch_k: int = 100,
         weights: tuple[float, float] | None = None,
         rrf_k: int = 60,
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
         """Prefetch dense and sparse candidates, fuse them by RRF inside Qdrant.
 
@@ -327,8 +357,9 @@ class Store(ABC):
             flt=flt,
             weights=list(weights) if weights else None,
             rrf_k=rrf_k,
+            fields=_fields(fields),
         )
-        return [to_scored(r, r.score) for r in self._query_hybrid(name, hq)]
+        return _points(self._query_hybrid(name, hq), hq.fields is not None)
 
     def scroll(
         self,

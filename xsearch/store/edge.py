@@ -259,7 +259,7 @@ class EdgeStore(Store):
             offset=dq.offset or None,
             query=q.Query.Nearest(dq.vector, using=dq.using),
             filter=filters.to_edge(dq.flt),
-            with_payload=True,
+            with_payload=_payload(dq.fields),
             with_vector=dq.with_vectors,
             score_threshold=dq.score_threshold,
             params=self._params(dq.exact),
@@ -273,7 +273,7 @@ class EdgeStore(Store):
             limit=sq.k,
             query=_sparse_nearest(sq),
             filter=filters.to_edge(sq.flt),
-            with_payload=True,
+            with_payload=_payload(sq.fields),
         )
         return self._shard(name).query(req)
 
@@ -297,7 +297,7 @@ class EdgeStore(Store):
             query=q.Fusion.Rrf(k=hq.rrf_k, weights=hq.weights),
             prefetches=pre,
             filter=f,
-            with_payload=True,
+            with_payload=_payload(hq.fields),
         )
         return self._shard(name).query(req)
 
@@ -507,6 +507,15 @@ def _count_with_vector(shard: Any, vector: str) -> int:
 
     flt = q.Filter(must=[q.HasVectorCondition(vector)])
     return int(shard.count(q.CountRequest(exact=True, filter=flt)))
+
+
+def _payload(fields: tuple[str, ...] | None) -> Any:
+    """What to return of each hit's payload: all of it, only ``fields``, none (``()``)."""
+    import qdrant_edge as q
+
+    if fields is None:
+        return True
+    return q.PayloadSelector.Include(list(fields)) if fields else False
 
 
 def _sparse_nearest(sq: base.SparseQuery) -> Any:

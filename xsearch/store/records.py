@@ -37,6 +37,33 @@ class ScoredPoint:
     sparse: dict[str, tuple[list[int], list[float]]] | None = None
 
 
+class LeanPoint(ScoredPoint):
+    """A query hit that carries a few payload keys and no vectors (the search path's
+    candidates). Its id is read from the binding's record on first use only: the
+    binding builds a ``uuid.UUID`` per hit and formatting it is the dearest part
+    of converting a hit, while ranking reads only scores and payload keys; only
+    the page's hits need their ids."""
+
+    def __init__(self, record: Any, score: float, payload: dict[str, Any]) -> None:
+        self._record = record
+        self._id: str | None = None
+        self.score = score
+        self.payload = payload
+        self.vectors = None
+        self.sparse = None
+
+    @property  # type: ignore[override]
+    def id(self) -> str:
+        if self._id is None:
+            self._id = str(self._record.id)
+        return self._id
+
+
+def to_lean(records: Iterable[Any]) -> list[ScoredPoint]:
+    """Query hits fetched with a payload selection and without vectors."""
+    return [LeanPoint(r, float(r.score), r.payload or {}) for r in records]
+
+
 def dense_list(vector: np.ndarray | Sequence[float], dim: int | None = None) -> list[float]:
     """A 1-d float vector as a plain list (what both bindings take), size-checked."""
     arr = np.asarray(vector, dtype=np.float32)

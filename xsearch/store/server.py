@@ -258,7 +258,7 @@ class ServerStore(Store):
                 search_params=self._params(dq.exact),
                 limit=dq.k,
                 offset=dq.offset or None,
-                with_payload=True,
+                with_payload=_payload(dq.fields),
                 with_vectors=dq.with_vectors,
                 score_threshold=dq.score_threshold,
             ),
@@ -274,7 +274,7 @@ class ServerStore(Store):
                 using=LEXICAL,
                 query_filter=filters.to_server(sq.flt),
                 limit=sq.k,
-                with_payload=True,
+                with_payload=_payload(sq.fields),
             ),
         )
         return res.points
@@ -301,7 +301,7 @@ class ServerStore(Store):
                 query_filter=f,
                 limit=hq.k,
                 offset=hq.offset or None,
-                with_payload=True,
+                with_payload=_payload(hq.fields),
             ),
         )
         return res.points
@@ -358,3 +358,10 @@ def _sparse(sq: base.SparseQuery) -> Any:
     from qdrant_client import models as m
 
     return m.SparseVector(indices=sq.indices, values=sq.values)
+
+
+def _payload(fields: tuple[str, ...] | None) -> bool | list[str]:
+    """What to return of each hit's payload: all of it, only ``fields``, none (``()``)."""
+    if fields is None:
+        return True
+    return list(fields) if fields else False

@@ -1,0 +1,60 @@
+"""README table "search_cost": the search step in-process, default ranking vs dense path,
+lean candidates vs whole payloads, from bench/results/search_cost.json
+(``python -m bench.search_cost``, 100k points) and search_cost_20k.json (20k)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.tables._source import load, source_note
+
+RESULT = "bench/results/search_cost.json"
+RESULT_20K = "bench/results/search_cost_20k.json"
+COLUMNS = ["ranking", "path", "p50 ms", "p99 ms", "mean ms", "store calls, ms per search"]
+
+
+def _calls(v: dict[str, Any]) -> str:
+    calls = v["store_ms_per_search"]
+    return ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(calls.items(), key=lambda t: -t[1]))
+
+
+def _payloads(path: str) -> str:
+    return {"lean": "now", "full": "before (whole payloads)"}.get(path, path)
+
+
+def search_cost_table(root: Path, rel: str = RESULT) -> str:
+    doc = load(root, rel)
+    res = doc["results"]
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|---|---|---:|---:|---:|---|"]
+    lines += [
+        f"| {v['ranking']} | {_payloads(v['path'])} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} "
+        f"| {v['mean_ms']:.2f} | {_calls(v)} |"
+        for v in res["variants"]
+    ]
+    r = res["ratios"]
+    pool = ", ".join(f"{k} {v:.2f}" for k, v in res.get("fair_pool_query_ms", {}).items())
+    same = ", ".join(f"{k} {v}" for k, v in res["identical_hits"].items())
+    note = (
+        f"{res['passages']:,} points, {res['queries']} Tatoeba queries x {res['rounds']} "
+        f"rounds, k={res['k']}, the four variants interleaved query by query; \"now\": the "
+        "candidates carry doc_id and lang, whole payloads are read for the page's hits only "
+        "(a plain dense search, one query, keeps whole payloads); \"before\": whole payloads "
+        "on every store query (`Searcher.full_payloads`). Default over "
+        f"dense, p50: {r['default_over_dense_p50_lean']:.2f}x now, "
+        f"{r['default_over_dense_p50_full']:.2f}x before (mean: "
+        f"{r['default_over_dense_mean_lean']:.2f}x, {r['default_over_dense_mean_full']:.2f}x). "
+        f"Now over before, p50: default {r['lean_over_full_p50_default']:.2f}x, dense "
+        f"{r['lean_over_full_p50_dense']:.2f}x. Identical hits (now vs before, per search): "
+        f"{same}. The fair pool's store query alone (centred, 200 hits), mean ms by the "
+        f"payload it returns: {pool}. Load "
+        f"average {res['load_at_start']} at the start, {res['load_at_end']} at the end."
+    )
+    return "\n".join(lines) + "\n\n" + note + "\n\n" + source_note(rel, doc)
+
+
+TABLES: dict[str, Callable[[Path], str]] = {
+    "search_cost": search_cost_table,  # 100k points
+    "search_cost_20k": lambda root: search_cost_table(root, RESULT_20K),
+}

@@ -1,0 +1,43 @@
+"""bench/search_cost.py: the four variants on a small bench.scale collection, and its table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from bench.scale import build
+from bench.search_cost import measure
+from bench.tables.search_cost import TABLES
+from xsearch.bundle.manifest import read_manifest
+from xsearch.provenance import write_result
+
+
+def test_measure_compares_both_paths_and_renders(tiny_bundle: Path, tmp_path: Path) -> None:
+    dim = int(read_manifest(tiny_bundle)["dimension"])
+    vecs = np.random.default_rng(0).standard_normal((6, dim)).astype(np.float32)
+    base = {
+        "vectors": vecs / np.linalg.norm(vecs, axis=1, keepdims=True),
+        "langs": ["en", "de", "fr"] * 2,
+        "texts": [f"paragraph number {i} about rivers and towns" for i in range(6)],
+    }
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / tiny_bundle.name).symlink_to(tiny_bundle)
+    build(home, tiny_bundle, base, 400, seed=1)
+    ns = argparse.Namespace(queries=4, rounds=1, k=5, threads=1)
+    res = measure(home, tiny_bundle, ns)
+    assert {(v["ranking"], v["path"]) for v in res["variants"]} == {
+        ("default", "lean"), ("default", "full"), ("dense", "lean"), ("dense", "full")
+    }  # fmt: skip
+    assert all(v["searches"] == 4 for v in res["variants"])
+    assert res["identical_hits"] == {"default": "4/4", "dense": "4/4"}
+    by = {(v["ranking"], v["path"]): v for v in res["variants"]}
+    assert by[("default", "lean")]["store_ms_per_search"]["with_payloads"] > 0  # the page's
+    assert "with_payloads" not in by[("default", "full")]["store_ms_per_search"]
+    assert set(res["fair_pool_query_ms"]) == {"whole", "doc_id+lang", "none"}
+    doc = {"passages": 400, **res, "load_at_start": 1.0, "load_at_end": 1.0}
+    write_result(tmp_path / "bench/results/search_cost.json", doc, command="python -m bench.x")
+    table = TABLES["search_cost"](tmp_path)
+    assert "| default | now |" in table and "default 4/4, dense 4/4" in table
