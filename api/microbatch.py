@@ -1,8 +1,8 @@
 """Micro-batching of query encoding: concurrent queries are encoded together.
 
-One encoder call for 8 short queries costs far less than 8 calls (a probe when
-this was written: 217 queries/s one by one, 305/s in batches of 8), so under concurrent
-load the API gathers queries for at most ``max_wait_ms`` (or until
+One encoder call for 8 short queries costs far less than 8 calls (the
+per-call overhead is paid once; `python -m bench.api_load` compares the server
+with and without it), so under concurrent load the API gathers queries for at most ``max_wait_ms`` (or until
 ``max_batch``) and encodes them in one call. The call runs on a single worker
 thread, never on the event loop: the loop keeps accepting requests (which pile
 up into the next batch) while the encoder works.

@@ -16,10 +16,10 @@ its centre gives centred scores of a smaller range, so its best answers lose to
 mediocre ones of a looser language. Each language's centred vectors are scaled
 by ``s_L = sqrt(spread² of all / spread² of L)`` (spread² = mean squared
 distance to the centre; an isotropic per-language z-score). A positive constant
-per language: the in-language order stays exactly the dense order. Measured on
-XQuAD (engine vectors, 240 paragraphs x 12 languages, mixed pool): mAP 0.700 ->
-0.708, same-language share 16.6% -> 16.9%; a full per-language covariance would
-give 0.727 but needs one query per language.
+per language: the in-language order stays exactly the dense order. (A full
+per-language covariance would whiten better but needs one query per language.)
+What centring gives on every corpus shape: `xsearch eval qa --layout all`,
+README "Every corpus shape".
 
 The centre of a language is a running mean kept in the collection metadata (sum
 and count, updated as documents are added and removed). The vectors already
@@ -160,9 +160,8 @@ class LanguageMeans:
         typical spread of passages around their language's mean (the noise of
         one passage), τ² how far the language's mean sits from the collection
         mean beyond that noise. Languages far apart need little shrinkage; a
-        language of a few passages, whose mean is mostly noise, gets a lot.
-        Measured on XQuAD (240 paragraphs x 12 languages) k comes out at 2-6; a
-        fixed k of 16 cost 0.005 mixed-pool mAP there.
+        language of a few passages, whose mean is mostly noise, gets a lot
+        (a fixed k over-shrinks languages that sit far apart).
         """
         s = self.langs[lang]
         s.centre_n = s.n
