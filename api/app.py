@@ -42,12 +42,15 @@ server has keys; search needs one only when `XSEARCH_PUBLIC_SEARCH=false`."""
 
 def open_engine(engine: Engine) -> None:
     """Load the encoder and open the store now, not on the first request."""
-    from xsearch.text import detect_language
+    from xsearch.text import warm_up
 
     encoder = engine.encoder
     engine.store.list_collections()
     encoder.encode(["warm-up"], kind="query")  # first onnxruntime run allocates buffers
-    detect_language("warm up the language detector")  # loads its profiles (~1 s) once
+    # both detectors: the short-text model (queries) and langdetect's profiles
+    # (passages written through the API), so neither is paid on a request
+    warm_up()
+    engine.searcher.warm_up()  # the hybrid stop words, read from the bundle's tokenizer
 
 
 def _lifespan(

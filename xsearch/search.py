@@ -371,6 +371,11 @@ class Searcher:
             fields=self._fields(),
         )
 
+    def warm_up(self) -> None:
+        """Build what the first query would otherwise pay for (the stop words are
+        read from the bundle's tokenizer: seconds on a busy machine)."""
+        self._stop_words()
+
     def _stop_words(self) -> frozenset[str]:
         """The bundle's stop words (its tokenizer's most frequent words, any language)."""
         from xsearch.ranking.lexical import frequent_words
