@@ -216,12 +216,14 @@ def test_another_collection_is_written_while_a_5mb_document_is_indexed(
 
     thread = threading.Thread(target=index_big)
     thread.start()
-    # the big request is in the server once it holds its collection's write lock
-    locks = client.app.state.xsearch.write_locks
+    # the big request is in the server once the server counts a request in flight
+    # (chunking runs outside the collection lock now: the lock says nothing yet)
+    in_flight = client.app.state.xsearch.metrics.in_flight
     deadline = time.monotonic() + 30
-    while not (locks.get("big") and locks["big"].locked()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # let it get into chunking
+    while in_flight.value() < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert in_flight.value() >= 1, "the big write never reached the server"
+    time.sleep(0.5)  # let it get into chunking (its deadline is 4 s)
     started = time.monotonic()
     r = post(client, "small", docs(1, "other"))
     seconds = time.monotonic() - started
