@@ -83,11 +83,14 @@ def snapshot(settings: Settings, collection: str) -> dict[str, tuple[dict, np.nd
 def assert_same_collection(a: dict, b: dict) -> None:
     """Same ids, same payloads, and the same vectors up to float noise.
 
-    A passage's vector depends slightly on the batch it was encoded in (padding
-    width changes the kernels' summation order), hence cosine, not equality.
+    A passage's vector depends slightly on the batch it was encoded in: padding
+    width changes the kernels' summation order, and dynamic int8 quantizes each
+    activation tensor with a scale taken from the whole batch (0.9975 seen after
+    an interrupted run, whose batches hold other passages); hence cosine, not
+    equality, with a bound far above what a wrong vector gives.
     """
     assert sorted(a) == sorted(b), f"{len(a)} points vs {len(b)}"
     for pid in a:
         assert a[pid][0] == b[pid][0], pid
         cos = float(np.dot(a[pid][1], b[pid][1]))
-        assert cos > 0.999, (pid, cos)
+        assert cos > 0.99, (pid, cos)
