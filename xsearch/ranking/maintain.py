@@ -90,11 +90,8 @@ class RankingData:
             means = self.means(collection)
             for lang, vecs in _by_lang(old).items():
                 means.remove(lang, vecs)
-            groups: dict[str, list[np.ndarray]] = defaultdict(list)
-            for p in new:
-                groups[str(p.payload.get("lang") or "und")].append(np.asarray(p.vectors[DENSE]))
-            for lang, vecs in groups.items():
-                means.add(lang, np.stack(vecs))
+            for lang, vecs in _by_lang(new).items():
+                means.add(lang, vecs)
             stale = means.stale()
             for lang in stale:
                 means.move_centre(lang)
@@ -116,11 +113,8 @@ class RankingData:
             return []
         with self._lock:
             means = self.means(collection)
-            groups: dict[str, list[np.ndarray]] = defaultdict(list)
-            for p in points:
-                groups[str(p.payload.get("lang") or "und")].append(np.asarray(p.vectors[DENSE]))
-            for lang, vecs in groups.items():
-                means.add(lang, np.stack(vecs))
+            for lang, vecs in _by_lang(points).items():
+                means.add(lang, vecs)
             stale = means.stale()
             for lang in stale:
                 means.move_centre(lang)
