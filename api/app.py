@@ -81,7 +81,12 @@ def _lifespan(
             _log_start(state)
             yield
         finally:
+            indexer, pool = state.indexer, None
+            if indexer is not None:
+                pool, indexer.chunk_pool = indexer.chunk_pool, None
             state.engine = state.searcher = state.batcher = state.indexer = None
+            if pool is not None:  # its worker processes, if any started
+                await run_in_threadpool(pool.close)
             if batcher is not None:
                 await batcher.stop()
             if given is None:  # a caller's engine is the caller's to close

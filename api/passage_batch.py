@@ -4,52 +4,82 @@ An API write of 10 short documents is ~10-20 passages: encoded alone, the
 encoder runs small, badly padded batches, and 20 writers each pay a call of
 their own. Here each writer submits its passages and awaits their vectors; one
 encoder call at a time runs on a worker thread, and everything submitted while
-it runs goes together into the next call (up to ``max_passages``, the bulk
-pipeline's unit), where the encoder sorts by length and fills its batches. No
-timer: a lone writer is encoded at once, and the wait only grows with the load
-that makes batching pay.
+it runs goes together into the next call, where the encoder sorts by length and
+fills its batches. No timer: a lone writer is encoded at once, and the wait only
+grows with the load that makes batching pay.
+
+Fair to small writers (issue 12): a call holds at most ``slice_passages`` of
+any one writer (and ``max_passages`` in all), writers with the fewest passages
+left first; a large document is encoded a slice per call, beside the others.
+So a 1-document write waits for at most the one call in flight, never for all
+of a 5 MB document's passages. A writer past
+its ``deadline`` gets WriteDeadline before its next slice: an abandoned write
+stops using the encoder.
 
 One writer's failure does not fail the others: when a shared call raises, each
-writer's passages are encoded alone and only the writer whose passages fail
-alone gets the error.
+writer's slice is encoded alone and only the writer whose slice fails alone
+gets the error (its later slices are dropped).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from xsearch.errors import EncoderError
+from xsearch.errors import EncoderError, WriteDeadline
 
 EncodeFn = Callable[[Sequence[str]], np.ndarray]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Job:
     texts: list[str]
     future: asyncio.Future[np.ndarray]
+    deadline: float | None = None  # time.monotonic() value
+    taken: int = 0  # texts handed to the encoder so far
+    parts: list[np.ndarray] = field(default_factory=list)  # their vectors, in order
+
+    @property
+    def left(self) -> int:
+        return len(self.texts) - self.taken
+
+
+@dataclass(slots=True, eq=False)
+class _Slice:
+    job: _Job
+    lo: int
+    hi: int
+
+    @property
+    def texts(self) -> list[str]:
+        return self.job.texts[self.lo : self.hi]
 
 
 class PassageBatcher:
-    def __init__(self, encode: EncodeFn, *, max_passages: int = 512) -> None:
-        if max_passages < 1:
-            raise ValueError("max_passages must be >= 1")
+    def __init__(
+        self, encode: EncodeFn, *, max_passages: int = 512, slice_passages: int | None = None
+    ) -> None:
+        if max_passages < 1 or (slice_passages is not None and slice_passages < 1):
+            raise ValueError("max_passages and slice_passages must be >= 1")
         self._encode = encode
         self.max_passages = max_passages
-        self._waiting: list[_Job] = []
+        self.slice_passages = min(slice_passages or max_passages, max_passages)
+        self._waiting: list[_Job] = []  # jobs with texts not yet taken, in arrival order
         self._task: asyncio.Task[None] | None = None
         self.calls = 0  # encoder calls made
         self.jobs = 0  # writers served
+        self.sizes: list[int] = []  # passages per encoder call, the last 1,000
 
-    async def encode(self, texts: Sequence[str]) -> np.ndarray:
+    async def encode(self, texts: Sequence[str], *, deadline: float | None = None) -> np.ndarray:
         """The vectors of one writer's passages, in order."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        job = _Job(list(texts), asyncio.get_running_loop().create_future())
+        job = _Job(list(texts), asyncio.get_running_loop().create_future(), deadline)
         self._waiting.append(job)
         if self._task is None or self._task.done():
             # The loop is single-threaded: checking and starting the drainer cannot race.
@@ -59,20 +89,34 @@ class PassageBatcher:
     async def _drain(self) -> None:
         """Encode what is waiting, call after call, until nothing is."""
         while self._waiting:
-            take, n = [], 0
-            while self._waiting and (not take or n + self._next_size() <= self.max_passages):
-                job = self._waiting.pop(0)
-                if not job.future.done():  # a cancelled writer's passages are not encoded
-                    take.append(job)
-                    n += len(job.texts)
+            take = self._next_call()
             if take:
                 await self._run(take)
 
-    def _next_size(self) -> int:
-        return len(self._waiting[0].texts)
+    def _next_call(self) -> list[_Slice]:
+        """The slices of the next call: up to ``slice_passages`` of each writer,
+        fewest passages left first (a stable sort: ties in arrival order), up to
+        ``max_passages`` in all."""
+        now = time.monotonic()
+        for job in self._waiting:
+            if job.deadline is not None and now > job.deadline and not job.future.done():
+                job.future.set_exception(_late())
+        # a cancelled or failed writer's passages are not encoded
+        self._waiting = [job for job in self._waiting if not job.future.done()]
+        take: list[_Slice] = []
+        room = self.max_passages
+        for job in sorted(self._waiting, key=lambda j: j.left):
+            if room == 0:
+                break
+            n = min(job.left, self.slice_passages, room)
+            take.append(_Slice(job, job.taken, job.taken + n))
+            job.taken += n
+            room -= n
+        self._waiting = [job for job in self._waiting if job.left > 0]
+        return take
 
-    async def _run(self, jobs: list[_Job]) -> None:
-        texts = [t for job in jobs for t in job.texts]
+    async def _run(self, slices: list[_Slice]) -> None:
+        texts = [t for s in slices for t in s.texts]
         try:
             vectors = await run_in_threadpool(self._encode, texts)
             if len(vectors) != len(texts):
@@ -81,22 +125,28 @@ class PassageBatcher:
                     fix="this is a bug in the encoder; report it",
                 )
         except asyncio.CancelledError:
-            _fail(jobs, _shutting_down())
+            _fail([s.job for s in slices] + self._waiting, _shutting_down())
             raise
         except Exception as exc:
-            if len(jobs) == 1:
-                _fail(jobs, exc)
+            if len(slices) == 1:
+                _fail([slices[0].job], exc)
                 return
-            for job in jobs:  # each writer alone: only the one that fails alone fails
-                await self._run([job])
+            for piece in slices:  # each writer alone: only the one that fails alone fails
+                if not piece.job.future.done():
+                    await self._run([piece])
             return
         self.calls += 1
-        self.jobs += len(jobs)
+        self.sizes = [*self.sizes[-999:], len(texts)]
         start = 0
-        for job in jobs:
-            end = start + len(job.texts)
+        for piece in slices:
+            job, end = piece.job, start + piece.hi - piece.lo
             if not job.future.done():
-                job.future.set_result(vectors[start:end])
+                job.parts.append(vectors[start:end])
+                if piece.hi == len(job.texts):  # its last slice
+                    job.future.set_result(
+                        job.parts[0] if len(job.parts) == 1 else np.concatenate(job.parts)
+                    )
+                    self.jobs += 1
             start = end
 
 
@@ -104,6 +154,13 @@ def _fail(jobs: list[_Job], exc: BaseException) -> None:
     for job in jobs:
         if not job.future.done():
             job.future.set_exception(exc)
+
+
+def _late() -> WriteDeadline:
+    return WriteDeadline(
+        "encoding the passages of this write ran past its deadline; nothing of it was stored",
+        fix="send fewer or smaller documents per request, or raise XSEARCH_WRITE_DEADLINE_S",
+    )
 
 
 def _shutting_down() -> EncoderError:

@@ -22,7 +22,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from xsearch.encoder import Encoder
     from xsearch.ranking.maintain import RankingData
     from xsearch.store.base import PointRecord, ScoredPoint, Store
+    from xsearch.text.chunk_pool import ChunkPool
 
 # Points per store call: keeps a server request well under its body limit.
 WRITE_CHUNK = 256
@@ -127,6 +129,9 @@ class IndexingService:
         self._lock = threading.Lock()
         self._encoder_lock = threading.Lock()  # not _lock: prepare_collection holds it
         self._ranking: RankingData | None = None
+        # Large documents are chunked in worker processes when set (the API
+        # server sets one; see xsearch.text.chunk_pool); in this thread otherwise.
+        self.chunk_pool: ChunkPool | None = None
 
     @property
     def encoder(self) -> Encoder:
@@ -229,19 +234,30 @@ class IndexingService:
         document stops chunking there (WriteDeadline) instead of running on.
         """
         from xsearch.text import document_passages
+        from xsearch.text.chunk_pool import DeadlineTokens
         from xsearch.text.chunking import TooManyPassages
 
         enc = self.encoder
         limit = self.settings.max_passages_per_doc
+        budget_s = self.settings.write_deadline_s
+        pool = self.chunk_pool
         try:
             # the chunker stops as soon as the document is certainly over the limit
             # (before chunking the rest and before language detection)
-            item.passages = document_passages(
-                item.doc,
-                count_tokens=_PassageTokens(enc, deadline, self.settings.write_deadline_s),
-                max_tokens=enc.max_seq_length,
-                max_passages=limit,
-            )
+            if pool is not None and pool.wants(item.doc):
+                # a large document: chunked in a worker process, so its seconds of
+                # GIL-holding work do not stall this process's other writers
+                item.passages = pool.document_passages(
+                    item.doc, max_passages=limit, deadline=deadline, budget_s=budget_s
+                )
+            else:
+                count = partial(enc.count_tokens, kind="passage")
+                item.passages = document_passages(
+                    item.doc,
+                    count_tokens=DeadlineTokens(count, enc.token_offsets, deadline, budget_s),
+                    max_tokens=enc.max_seq_length,
+                    max_passages=limit,
+                )
         except TooManyPassages as err:
             item.passages = []
             raise LimitExceeded(
@@ -435,12 +451,12 @@ class IndexingService:
     ) -> PreparedBatch:
         """The pure work of a write, safe to run beside other writers of the collection:
         a first plan against the stored state, chunking and language detection of
-        the new or changed documents, and the payload checks. Writes nothing
-        (except creating the collection on first use). Encode ``batch.ready`` next
+        the new or changed documents, and the payload checks. Writes nothing,
+        creates nothing (``commit`` creates the collection). Encode ``batch.ready`` next
         (``encode`` or any encoder call over ``passage_texts``), then ``commit``.
         """
-        # Nothing is created before the whole request is validated and chunked: a
-        # refused request (a document over the passage limit) leaves no empty collection.
+        # Nothing is created here (see ``commit``): a refused request leaves no empty
+        # collection.
         exists = self._collection_ready(collection)
         items = self.planned(docs)
         # a collection not there yet holds no document: plan every one as new
@@ -458,16 +474,11 @@ class IndexingService:
             )
         for item in plan.write:
             _check_deadline(deadline, collection)
-            if (reason := self._chunk_or_reason(item, deadline)) is not None:
-                batch.results[id(item)] = DocResult(
-                    id=item.doc.id, status="rejected", reason=reason
-                )
+            if (refused := self._chunk_or_reason(item, deadline)) is not None:
+                status, reason = refused
+                batch.results[id(item)] = DocResult(id=item.doc.id, status=status, reason=reason)
                 continue
             batch.ready.append(item)
-        if not exists and batch.ready:
-            # created only now, the request checked and chunked; ``commit`` reads the
-            # stored state again (another writer may have created it and written meanwhile)
-            self.prepare_collection(collection)
         return batch
 
     def commit(
@@ -483,7 +494,12 @@ class IndexingService:
         """
         results = batch.results
         candidates = batch.ready + batch.later
-        plan = self.plan(collection, candidates)
+        # Created only here, right before the first write: a request refused or
+        # abandoned before (over a limit, past its deadline while chunking or
+        # encoding) leaves no empty collection behind.
+        exists = self._collection_ready(collection)
+        fresh = None if exists else {item.doc.id: ("", 0) for item in candidates}
+        plan = self.plan(collection, candidates, pending=fresh)
         for item in plan.unchanged:
             results[id(item)] = DocResult(
                 id=item.doc.id, status="unchanged", passages=item.old_passages, lang=item.doc.lang
@@ -492,13 +508,16 @@ class IndexingService:
         ready: list[PlannedDoc] = []
         for item in plan.write:
             if item.vectors is None:
-                if (reason := self._chunk_or_reason(item, deadline)) is not None:
-                    results[id(item)] = DocResult(id=item.doc.id, status="rejected", reason=reason)
+                if (refused := self._chunk_or_reason(item, deadline)) is not None:
+                    status, reason = refused
+                    results[id(item)] = DocResult(id=item.doc.id, status=status, reason=reason)
                     continue
                 late.append(item)
             ready.append(item)
         self.encode(late)
         _check_deadline(deadline, collection)
+        if not exists and ready:
+            self.prepare_collection(collection)
         written, failed = self.write_each(collection, ready)
         for item in written:
             results[id(item)] = DocResult(
@@ -512,18 +531,25 @@ class IndexingService:
             )
         return [results[id(item)] for item in batch.items]
 
-    def _chunk_or_reason(self, item: PlannedDoc, deadline: float | None) -> str | None:
-        """Chunk one document and check its payload; the reason it is rejected, or None.
+    def _chunk_or_reason(
+        self, item: PlannedDoc, deadline: float | None
+    ) -> tuple[Literal["rejected", "failed"], str] | None:
+        """Chunk one document and check its payload; None, or the status and reason
+        of its refusal: "rejected" (its input) or "failed" (its chunking worker died).
 
         LimitExceeded (a document over the passage limit) refuses the whole call.
         """
+        from xsearch.text.chunk_pool import ChunkWorkerCrashed
+
         try:
             self.chunk(item, deadline=deadline)
             _check_storable(item)  # bad payloads fail here, alone, before any write
         except LimitExceeded:
             raise
         except InputError as err:
-            return str(err)
+            return "rejected", str(err)
+        except ChunkWorkerCrashed as err:
+            return "failed", str(err)
         return None
 
     # --- reading and deleting ------------------------------------------------------------
@@ -599,32 +625,6 @@ class IndexingService:
             ) from err
         ranking.rewrite(collection, stale)
         return removed
-
-
-class _PassageTokens:
-    """The encoder's passage token count, plus its offsets: the chunker then
-    tokenizes a document once instead of once per sentence (text.chunking.Tokenizer)."""
-
-    def __init__(self, encoder: Encoder, deadline: float | None, budget_s: float) -> None:
-        self.encoder = encoder
-        self.deadline = deadline
-        self.budget_s = budget_s
-
-    def __call__(self, text: str) -> int:
-        self._check()
-        return self.encoder.count_tokens(text, "passage")
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        self._check()
-        return self.encoder.token_offsets(text)
-
-    def _check(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise WriteDeadline(
-                f"chunking a document ran past the write deadline ({self.budget_s:g} s); "
-                "nothing of this write was stored",
-                fix="split large documents, or raise XSEARCH_WRITE_DEADLINE_S",
-            )
 
 
 def _check_storable(item: PlannedDoc) -> None:

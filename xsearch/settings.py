@@ -129,6 +129,19 @@ class Settings(BaseSettings):
         gt=0,
         description="an API write not written by then is abandoned, nothing of it stored (503)",
     )
+    # A 5 MB document's chunking held the server's GIL in bursts: other writes took
+    # 0.6-2.1 s instead of ~15 ms. Documents this large are chunked in worker processes.
+    chunk_process_min_chars: int = Field(
+        100_000, ge=0, description="API documents this long or longer are chunked in a worker"
+    )
+    chunk_workers: int = Field(
+        1, ge=0, description="worker processes chunking large API documents (0: in-thread)"
+    )
+    # What one API write may put into one encoder call of the passage batcher: a small
+    # write waits for at most one such slice of a large document, not all of it.
+    write_encode_slice: int = Field(
+        16, ge=1, description="passages of one API write per encoder call at most"
+    )
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

@@ -31,6 +31,7 @@ from xsearch.schemas import (
     IndexResponse,
     StoredDocument,
 )
+from xsearch.text.chunk_pool import ChunkPool
 
 router = APIRouter(prefix="/collections/{collection}/documents", tags=["documents"])
 
@@ -63,7 +64,8 @@ async def index_documents(
 ) -> IndexResponse:
     check_batch(len(body.documents), state.settings)
     indexer = _indexer(state)
-    docs, rejected = _to_documents(body)
+    # Document.from_dict checks every string (~35 ms for 5 MB): not on the event loop
+    docs, rejected = await run_in_threadpool(_to_documents, body)
     # The deadline covers the whole write; the indexer checks it before writing,
     # so a late write stores nothing.
     deadline = time.monotonic() + state.settings.write_deadline_s
@@ -120,13 +122,18 @@ async def _index(
     The pure work (plan against the stored state, passages, vectors) runs
     outside the collection's lock, and the passages go through the shared
     passage batcher, so concurrent writers fill encoder batches together; the
-    lock covers only ``commit`` (plan again, write, statistics).
+    lock covers only ``commit`` (plan again, write, statistics). Large documents
+    are chunked in a worker process (the indexer's chunk pool) and encoded in
+    slices (the batcher), so they hold neither this process's GIL nor the
+    encoder for long at a time (issue 12).
     """
     batch = await run_in_threadpool(partial(indexer.prepare, collection, docs, deadline=deadline))
-    texts = passage_texts(batch.ready)
-    if texts:
+    if batch.ready:
         assert state.passages is not None
-        attach_vectors(batch.ready, await state.passages.encode(texts))
+        # building the texts of thousands of passages is CPU work: not on the event loop
+        texts = await run_in_threadpool(passage_texts, batch.ready)
+        vectors = await state.passages.encode(texts, deadline=deadline)
+        attach_vectors(batch.ready, vectors)
     lock = state.write_lock(collection)
     try:
         await asyncio.wait_for(lock.acquire(), timeout=max(deadline - time.monotonic(), 0.0))
@@ -143,10 +150,25 @@ async def _index(
 def _indexer(state: ApiState) -> Any:
     engine = state.ready_engine()
     if state.indexer is None:
-        state.indexer = indexer = engine.indexer
+        indexer = engine.indexer
+        settings = state.settings
+        if settings.chunk_workers > 0 and indexer.chunk_pool is None:
+            # the object only: its worker processes start with the first large document
+            # (closed by the app's lifespan)
+            enc = indexer.encoder
+            indexer.chunk_pool = ChunkPool(
+                enc.bundle_dir / "tokenizer.json",
+                enc.prompts.get("passage", ""),
+                enc.max_seq_length,
+                workers=settings.chunk_workers,
+                min_chars=settings.chunk_process_min_chars,
+            )
         state.passages = PassageBatcher(
-            partial(indexer.encoder.encode, kind="passage"), max_passages=512
+            partial(indexer.encoder.encode, kind="passage"),
+            max_passages=512,
+            slice_passages=settings.write_encode_slice,
         )
+        state.indexer = indexer
     return state.indexer
 
 
