@@ -8,11 +8,13 @@ it runs goes together into the next call, where the encoder sorts by length and
 fills its batches. No timer: a lone writer is encoded at once, and the wait only
 grows with the load that makes batching pay.
 
-Fair to small writers (issue 12): a call holds at most ``slice_passages`` of
-any one writer (and ``max_passages`` in all), writers with the fewest passages
-left first; a large document is encoded a slice per call, beside the others.
-So a 1-document write waits for at most the one call in flight, never for all
-of a 5 MB document's passages. A writer past
+Fair to small writers (issue 12): a writer with more than ``slice_passages``
+passages left (a large document) is encoded a slice per call; calls of small
+writers (whole, fewest passages first) and calls of large writers' slices take
+turns. So a 1-document write waits for at most the one call in flight (one
+slice), never for all of a 5 MB document's passages, and its own call holds no
+slice. On CPU a 512-token passage costs about the same in a batch as alone, so
+small slices cost a large document little. A writer past
 its ``deadline`` gets WriteDeadline before its next slice: an abandoned write
 stops using the encoder.
 
@@ -71,6 +73,7 @@ class PassageBatcher:
         self.slice_passages = min(slice_passages or max_passages, max_passages)
         self._waiting: list[_Job] = []  # jobs with texts not yet taken, in arrival order
         self._task: asyncio.Task[None] | None = None
+        self._small_turn = True  # small writers and slices of large ones take turns
         self.calls = 0  # encoder calls made
         self.jobs = 0  # writers served
         self.sizes: list[int] = []  # passages per encoder call, the last 1,000
@@ -94,18 +97,27 @@ class PassageBatcher:
                 await self._run(take)
 
     def _next_call(self) -> list[_Slice]:
-        """The slices of the next call: up to ``slice_passages`` of each writer,
-        fewest passages left first (a stable sort: ties in arrival order), up to
-        ``max_passages`` in all."""
+        """The slices of the next call, up to ``max_passages`` in all: small writers
+        (at most ``slice_passages`` left) whole, fewest passages first, and large
+        ones a slice each, in turns. A small writer then waits for at most the one
+        call in flight, and its own call holds no slice of a large document; a
+        large one waits for at most one call of small writers."""
         now = time.monotonic()
         for job in self._waiting:
             if job.deadline is not None and now > job.deadline and not job.future.done():
                 job.future.set_exception(_late())
         # a cancelled or failed writer's passages are not encoded
         self._waiting = [job for job in self._waiting if not job.future.done()]
+        small = [job for job in self._waiting if job.left <= self.slice_passages]
+        large = [job for job in self._waiting if job.left > self.slice_passages]
+        if small and (not large or self._small_turn):
+            pick = sorted(small, key=lambda j: j.left)  # stable: ties in arrival order
+            self._small_turn = False
+        else:
+            pick, self._small_turn = large, True
         take: list[_Slice] = []
         room = self.max_passages
-        for job in sorted(self._waiting, key=lambda j: j.left):
+        for job in pick:
             if room == 0:
                 break
             n = min(job.left, self.slice_passages, room)
