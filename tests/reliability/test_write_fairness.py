@@ -226,3 +226,27 @@ def test_chunk_workers_zero_chunks_everything_in_thread(make_client: Any) -> Non
     )
     assert r.status_code == 200 and r.json()["indexed"] == 1, r.text
     assert client.app.state.xsearch.indexer.chunk_pool is None
+
+
+def test_closing_the_pool_does_not_wait_for_a_huge_document(pool: ChunkPool) -> None:
+    """A stopping server terminates its workers: the document in flight fails
+    (nothing stored, 'shutting down'), close() returns at once."""
+    doc = Document(id="huge", text=mixed_text(3_000_000), lang="en")
+    outcome: dict[str, Any] = {}
+
+    def chunk() -> None:
+        try:
+            pool.document_passages(doc, max_passages=None, deadline=None, budget_s=1.0)
+        except ChunkWorkerCrashed as err:
+            outcome["error"] = err
+
+    pool.submitted.clear()
+    thread = threading.Thread(target=chunk)
+    thread.start()
+    assert pool.submitted.wait(30)
+    started = time.monotonic()
+    pool.close()
+    closed_s = time.monotonic() - started
+    thread.join(30)
+    assert "shutting down" in str(outcome.get("error")), outcome
+    assert closed_s < 3.0, f"close() waited {closed_s:.1f} s"

@@ -151,12 +151,21 @@ class ChunkPool:
         return [p.pid for p in processes.values() if p.pid is not None]
 
     def close(self) -> None:
-        """Stop the workers (the server's shutdown); later calls raise."""
+        """Stop the workers (the server's shutdown); later calls raise.
+
+        Terminated, not waited for: a worker may be minutes from the end of a huge
+        document (its write's deadline), and a stopping server must not wait."""
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        if executor is None:
+            return
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(10)
 
     def _get_executor(self) -> ProcessPoolExecutor:
         with self._lock:
