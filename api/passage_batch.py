@@ -8,10 +8,10 @@ it runs goes together into the next call, where the encoder sorts by length and
 fills its batches. No timer: a lone writer is encoded at once, and the wait only
 grows with the load that makes batching pay.
 
-Fair to small writers (issue 12): a writer with more than ``slice_passages``
-passages left (a large document) is encoded a slice per call; calls of small
-writers (whole, fewest passages first) and calls of large writers' slices take
-turns. So a 1-document write waits for at most the one call in flight (one
+Fair to small writers (issue 12): a writer with more than ``small_passages``
+passages (a large document) is encoded ``slice_passages`` per call; calls
+of small writers (whole, fewest passages first) and calls of large writers'
+slices take turns. So a 1-document write waits for at most the one call in flight (one
 slice), never for all of a 5 MB document's passages, and its own call holds no
 slice. On CPU a 512-token passage costs about the same in a batch as alone, so
 small slices cost a large document little. A writer past
@@ -64,13 +64,22 @@ class _Slice:
 
 class PassageBatcher:
     def __init__(
-        self, encode: EncodeFn, *, max_passages: int = 512, slice_passages: int | None = None
+        self,
+        encode: EncodeFn,
+        *,
+        max_passages: int = 512,
+        slice_passages: int | None = None,
+        small_passages: int | None = None,
     ) -> None:
-        if max_passages < 1 or (slice_passages is not None and slice_passages < 1):
-            raise ValueError("max_passages and slice_passages must be >= 1")
+        for n in (max_passages, slice_passages, small_passages):
+            if n is not None and n < 1:
+                raise ValueError("max_passages, slice_passages and small_passages must be >= 1")
         self._encode = encode
         self.max_passages = max_passages
+        # a large writer's passages per call; a small one (at most small_passages
+        # left) is encoded whole, in the small writers' turn
         self.slice_passages = min(slice_passages or max_passages, max_passages)
+        self.small_passages = max(small_passages or self.slice_passages, self.slice_passages)
         self._waiting: list[_Job] = []  # jobs with texts not yet taken, in arrival order
         self._task: asyncio.Task[None] | None = None
         self._small_turn = True  # small writers and slices of large ones take turns
@@ -98,8 +107,8 @@ class PassageBatcher:
 
     def _next_call(self) -> list[_Slice]:
         """The slices of the next call, up to ``max_passages`` in all: small writers
-        (at most ``slice_passages`` left) whole, fewest passages first, and large
-        ones a slice each, in turns. A small writer then waits for at most the one
+        (at most ``small_passages`` in all) whole, fewest passages first, and large
+        ones ``slice_passages`` each, in turns. A small writer then waits for at most the one
         call in flight, and its own call holds no slice of a large document; a
         large one waits for at most one call of small writers."""
         now = time.monotonic()
@@ -108,19 +117,21 @@ class PassageBatcher:
                 job.future.set_exception(_late())
         # a cancelled or failed writer's passages are not encoded
         self._waiting = [job for job in self._waiting if not job.future.done()]
-        small = [job for job in self._waiting if job.left <= self.slice_passages]
-        large = [job for job in self._waiting if job.left > self.slice_passages]
+        # by its whole size: a large writer's last passages are still sliced (taken
+        # whole, its last few would make one long call that a small writer waits for)
+        small = [job for job in self._waiting if len(job.texts) <= self.small_passages]
+        large = [job for job in self._waiting if len(job.texts) > self.small_passages]
         if small and (not large or self._small_turn):
             pick = sorted(small, key=lambda j: j.left)  # stable: ties in arrival order
-            self._small_turn = False
+            per_job, self._small_turn = self.small_passages, False  # whole
         else:
-            pick, self._small_turn = large, True
+            pick, per_job, self._small_turn = large, self.slice_passages, True
         take: list[_Slice] = []
         room = self.max_passages
         for job in pick:
             if room == 0:
                 break
-            n = min(job.left, self.slice_passages, room)
+            n = min(job.left, per_job, room)
             take.append(_Slice(job, job.taken, job.taken + n))
             job.taken += n
             room -= n

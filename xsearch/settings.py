@@ -137,11 +137,16 @@ class Settings(BaseSettings):
     chunk_workers: int = Field(
         1, ge=0, description="worker processes chunking large API documents (0: in-thread)"
     )
-    # What one API write may put into one encoder call of the passage batcher: a small
-    # write waits for at most one such slice of a large document, not all of it. On 2
-    # busy cores a 512-token passage of the default model costs ~0.2 s alone or batched.
+    # The API's passage batcher (api/passage_batch.py): a write with more than
+    # write_encode_small passages left puts write_encode_slice of them into an encoder
+    # call, taking turns with calls of the small writes (each whole), so a small write
+    # waits for one such slice of a large document, not all of it. On 2 busy cores a
+    # 512-token passage of the default model costs ~0.2 s, no less per passage batched.
     write_encode_slice: int = Field(
-        4, ge=1, description="passages of one API write per encoder call at most"
+        1, ge=1, description="passages of a large API write per encoder call"
+    )
+    write_encode_small: int = Field(
+        8, ge=1, description="an API write with at most this many passages is encoded whole"
     )
 
     @field_validator("api_keys", "cors_origins", mode="before")

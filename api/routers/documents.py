@@ -167,6 +167,7 @@ def _indexer(state: ApiState) -> Any:
             partial(indexer.encoder.encode, kind="passage"),
             max_passages=512,
             slice_passages=settings.write_encode_slice,
+            small_passages=settings.write_encode_small,
         )
         state.indexer = indexer
     return state.indexer

@@ -250,3 +250,46 @@ def test_closing_the_pool_does_not_wait_for_a_huge_document(pool: ChunkPool) -> 
     thread.join(30)
     assert "shutting down" in str(outcome.get("error")), outcome
     assert closed_s < 3.0, f"close() waited {closed_s:.1f} s"
+
+
+@pytest.mark.slow
+def test_small_writes_beside_a_large_document_on_a_real_server(
+    real_bundle: Path, tmp_path: Path
+) -> None:
+    """`xsearch serve` with the default model: a ~130 KB document (~60 passages of
+    up to 512 tokens, chunked in the worker, then encoded a slice per call, ~10 s
+    on 2 cores) is indexed whole while 1-document writes to another collection
+    keep coming, each answered in under a second, most while it is encoded."""
+    import httpx
+
+    from tests.api.server import home_with_bundle, running_server, serve_env
+
+    home = home_with_bundle(tmp_path / "home", real_bundle)
+    big_text = " ".join([MIXED] * 150)
+    assert len(big_text) > 100_000  # over the default XSEARCH_CHUNK_PROCESS_MIN_CHARS
+    with running_server(serve_env(home, real_bundle.name), timeout_s=180) as (url, _proc):
+        with httpx.Client(base_url=url, timeout=120) as http:
+            one = [{"id": "warm", "text": SENTENCES[0]}]
+            assert http.post("/collections/small/documents", json={"documents": one}).is_success
+            outcome: dict[str, Any] = {}
+
+            def index_big() -> None:
+                with httpx.Client(base_url=url, timeout=120) as other:
+                    body = {"documents": [{"id": "big", "text": big_text, "lang": "en"}]}
+                    outcome["response"] = other.post("/collections/big/documents", json=body)
+
+            thread = threading.Thread(target=index_big)
+            thread.start()
+            times: list[float] = []
+            while thread.is_alive():  # writes, one after another, until the big one is done
+                doc = {"id": f"s{len(times)}", "text": SENTENCES[len(times) % len(SENTENCES)]}
+                started = time.monotonic()
+                r = http.post("/collections/small/documents", json={"documents": [doc]})
+                times.append(time.monotonic() - started)
+                assert r.status_code == 200 and r.json()["indexed"] == 1, r.text
+            thread.join()
+    response = outcome["response"]
+    assert response.status_code == 200 and response.json()["indexed"] == 1, response.text
+    assert response.json()["results"][0]["passages"] > 30
+    print(f"{len(times)} small writes beside the large one, slowest {max(times):.3f} s")
+    assert len(times) >= 5 and max(times) < 1.0, times
