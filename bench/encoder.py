@@ -89,7 +89,10 @@ CANDIDATES: dict[str, str] = {
     "int8-pinned": "ONNX int8, worker thread pinned to a core",
     "int8-attn": "ONNX int8, attention products in dynamic int8 too",
 }
-DEFAULT = "torch,fp32,int8,int8-spin,q4,q4-fp32,fp32-fused,int8-fused"
+DEFAULT = (
+    "torch,fp32,int8,int8-b8192,int8-b2048,int8-b1024,int8-b256,int8-spin,int8-pinned,"
+    "int8-saved,int8-static,int8-attn,q4,q4-fp32,fp32-fused,int8-fused"
+)
 BUILTIN = [
     "The weather is lovely today.", "Where is the nearest train station?",
     "Il fait très beau aujourd'hui.", "Où est la gare la plus proche ?",
@@ -526,6 +529,8 @@ def _st_reference(bundle: Path, manifest: dict[str, Any], cache: Path) -> str:
 
 
 def summarise(res: dict[str, Any]) -> dict[str, Any]:
+    from xsearch.settings import Settings
+
     data, vectors, seconds = res["sentences"], res["vectors"], res["seconds"]
     counts = {"sentences": len(data["texts"]), "passages": res["passages"]}
     ref = "fp32" if "fp32" in vectors else next(iter(vectors))
@@ -570,6 +575,7 @@ def summarise(res: dict[str, Any]) -> dict[str, Any]:
             "passage prompt",
         },
         "reference_for_cos": ref,
+        "default_batch_tokens": Settings().batch_tokens,
         "machine": res["info"],
         "load_at_end": round(os.getloadavg()[0], 2),
         "rows": rows,
