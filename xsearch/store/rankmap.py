@@ -19,9 +19,11 @@ shards: one process owns the store, see ``edge.py``):
   same point in two threads) is looked up in the store and learnt (``missing``):
   the map can be behind, never wrong for a hit.
 
-Memory: one int key (the UUID's 128 bits) and one shared tuple per
-(doc_id, lang) pair; measured ~110 bytes per point (bench/search_cost.py
-reports it), i.e. ~110 MB per million points.
+Memory: one int key (the UUID's 128 bits) per point and one shared tuple per
+(doc_id, lang) pair: ~150 bytes per point when documents have several passages
+of one language, ~290 when nearly every point is its own (doc_id, lang) (the
+bench.scale collection; bench/search_cost.py reports ``memory_bytes``): 150-290
+MB per million points.
 """
 
 from __future__ import annotations
@@ -139,6 +141,23 @@ class RankMap:
         """Every point's keys, by map key (for checks: a copy, O(points))."""
         with self._lock:
             return {k: _as_dict(e, FIELDS) for k, e in self._by_id.items()}
+
+    def memory_bytes(self) -> int:
+        """What the map holds, each object counted once (sys.getsizeof: the dicts, the
+        int keys, the shared tuples and their strings)."""
+        import sys
+
+        with self._lock:
+            size = sys.getsizeof(self._by_id) + sys.getsizeof(self._shared)
+            size += sum(sys.getsizeof(k) for k in self._by_id)
+            seen: set[int] = set()
+            for entry in self._shared.values():
+                size += sys.getsizeof(entry)
+                for v in entry:
+                    if id(v) not in seen and v is not _MISSING:
+                        seen.add(id(v))
+                        size += sys.getsizeof(v)
+            return size
 
     def forget(self, point_id: Any) -> None:
         """Lose one point without a write (tests: the race ``payloads`` recovers from)."""
