@@ -17,6 +17,7 @@ recall@10 of HNSW against exact search on the dense and centred vectors.
     python -m bench.scale --passages 300000            # the size
     python -m bench.scale --passages 5000 --duration 3 # a smoke run
     python -m bench.scale --passages 100000 --home DIR --reuse   # measure again, no rebuild
+    python -m bench.scale --passages 300000 --home DIR --build-only  # build (and record) only
 
 ``--reuse``: the collection already in ``--home`` with ``--passages`` points is
 measured as it is (recall re-checked); its build and optimize times are those
@@ -274,6 +275,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                     "(default: a temporary folder, removed after)")  # fmt: skip
     ap.add_argument("--reuse", action="store_true", help="measure the collection already "
                     f"in --home (recorded in {BUILD_RECORD}), not building it again")  # fmt: skip
+    ap.add_argument("--build-only", action="store_true", help="build the collection in --home "
+                    f"and record its build in {BUILD_RECORD}; measure nothing")  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULT, help="the JSON result file")
     return ap.parse_args(argv)
 
@@ -297,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         if store is None:
             store = build(home, bundle, base, ns.passages, seed=7)
         print(f"collection: {store}", file=sys.stderr, flush=True)
+        if ns.build_only:
+            return 0
         levels = serve_and_load(home, bundle, ns)
     results = {
         "passages": ns.passages, "base_paragraphs": len(base["langs"]),
