@@ -96,6 +96,7 @@ def build(home: Path, bundle: Path, base: dict[str, Any], n: int, seed: int) -> 
 
     m = read_manifest(bundle)
     dim = int(m["dimension"])
+    commit = _commit()  # the code that builds: taken now, the tree may move meanwhile
     rng = np.random.default_rng(seed)
     words = [t.split() for t in base["texts"]]
     settings = Settings(_env_file=None, home=home, qdrant_url=None)
@@ -140,7 +141,7 @@ def build(home: Path, bundle: Path, base: dict[str, Any], n: int, seed: int) -> 
     record = {
         "build_s": round(build_s, 1), "optimize_s": round(optimize_s, 1), "passages": n,
         "base_paragraphs": len(base["langs"]), "seed": seed,
-        "load_at_end": round(os.getloadavg()[0], 2), "commit": _commit(),
+        "load_at_end": round(os.getloadavg()[0], 2), "commit": commit,
     }  # fmt: skip
     (home / BUILD_RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
     return {
