@@ -20,10 +20,10 @@ shards: one process owns the store, see ``edge.py``):
   the map can be behind, never wrong for a hit.
 
 Memory: one int key (the UUID's 128 bits) per point and one shared tuple per
-(doc_id, lang) pair: ~150 bytes per point when documents have several passages
-of one language, ~290 when nearly every point is its own (doc_id, lang) (the
-bench.scale collection; bench/search_cost.py reports ``memory_bytes``): 150-290
-MB per million points.
+(doc_id, lang) pair: 250-300 bytes per point measured on the bench.scale
+collections, where most points are their own (doc_id, lang) pair (less where
+the passages of a document share a language); bench/search_cost.py reports it
+(``memory_bytes``). About 0.3 GB per million points.
 """
 
 from __future__ import annotations
