@@ -1,11 +1,11 @@
 """Micro-batching of query encoding: concurrent queries are encoded together.
 
-One encoder call for 8 short queries costs far less than 8 calls (the
-per-call overhead is paid once; `python -m bench.api_load` compares the server
-with and without it), so under concurrent load the API gathers queries for at most ``max_wait_ms`` (or until
-``max_batch``) and encodes them in one call. The call runs on a single worker
-thread, never on the event loop: the loop keeps accepting requests (which pile
-up into the next batch) while the encoder works.
+One encoder call for 8 short queries costs far less than 8 calls (the per-call
+overhead is paid once; `python -m bench.api_load` compares the server with and
+without it), so under concurrent load the API gathers queries for at most
+``max_wait_ms`` (or until ``max_batch``) and encodes them in one call. The call
+runs on a single worker thread, never on the event loop: the loop keeps
+accepting requests (which pile up into the next batch) while the encoder works.
 
 The wait is only paid when it can pay off: a query that arrives while no other
 query is in sight and the previous batch held a single query (no concurrency

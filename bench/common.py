@@ -1,7 +1,8 @@
 """Small helpers shared by the benchmarks: machine info, child processes with
 their peak memory, and tables printed with rich and written as Markdown.
 
-Generic on purpose (no xsearch imports): any bench/*.py may use it.
+Generic on purpose (xsearch imported only for its provenance helpers and, lazily,
+the bundle lookup): any bench/*.py may use it.
 """
 
 from __future__ import annotations
@@ -19,22 +20,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from xsearch.provenance import cpu_model  # one reader of /proc/cpuinfo
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 DATA = ROOT / ".." / "shared" / "data"
 
 
 # --- the machine ---------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def cpu_flags(wanted: Sequence[str] = ("avx2", "avx512f", "avx512_vnni", "amx_int8")) -> list[str]:
     """Which of the SIMD features that matter for int8/fp32 kernels this CPU has."""
     try:

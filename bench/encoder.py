@@ -28,6 +28,22 @@ fp32 model.onnx once and cached under ``--cache``):
     fp32-fused onnxruntime.transformers optimizer: Attention, EmbedLayerNorm,
                SkipLayerNorm, BiasGelu fused
     int8-fused the fused graph quantized to dynamic int8 (QAttention)
+    int8-static static int8 activations (QLinearMatMul): per-tensor activation
+               ranges calibrated once on non-evaluation text (the built-in
+               sentences of bench.encoder/bench.indexing and README paragraphs)
+    int8-pinned the int8 graph, onnxruntime's worker thread pinned to the second core
+               (session.intra_op_thread_affinities)
+    int8-attn  dynamic int8 for the attention products too (QK^T, AV: MatMuls
+               without constant weights)
+    int8-mha   onnxruntime's optimizer with MultiHeadAttention (Q, K, V projections
+               left as MatMuls, so all 72 are dynamic int8; the attention itself
+               one fused fp32 operator)
+    int8-saved the int8 graph optimised offline (ORT_ENABLE_ALL, saved with
+               optimized_model_filepath) and loaded with optimisations off
+  Any candidate + ``-b<N>`` (e.g. ``int8-b512``): the same graph with encoder
+  batches of at most N tokens (XSEARCH_BATCH_TOKENS; otherwise the settings'
+  default). Small budgets keep a batch's activations (and attention scores)
+  in cache.
 
     python -m bench.encoder --data ../shared/data --sentences 2000 --passages 200
 
@@ -71,8 +87,16 @@ CANDIDATES: dict[str, str] = {
     "q4-fp32": "ONNX q4 MatMulNBits, same weights, fp32 compute (accuracy_level 1)",
     "fp32-fused": "ONNX fp32, fused attention/layer norm/gelu (onnxruntime optimizer)",
     "int8-fused": "ONNX int8 of the fused graph (QAttention)",
+    "int8-static": "ONNX int8, static activations (QLinearMatMul, calibrated on non-eval text)",
+    "int8-saved": "ONNX int8, graph optimised offline and saved (ORT_ENABLE_ALL)",
+    "int8-pinned": "ONNX int8, worker thread pinned to a core",
+    "int8-attn": "ONNX int8, attention products in dynamic int8 too",
+    "int8-mha": "ONNX int8, fused fp32 MultiHeadAttention, int8 projections",
 }
-DEFAULT = "torch,fp32,int8,int8-spin,q4,q4-fp32,fp32-fused,int8-fused"
+DEFAULT = (
+    "torch,fp32,int8,int8-b8192,int8-b2048,int8-b1024,int8-b256,int8-spin,int8-pinned,"
+    "int8-saved,int8-static,int8-attn,q4,q4-fp32,fp32-fused,int8-fused"
+)
 BUILTIN = [
     "The weather is lovely today.", "Where is the nearest train station?",
     "Il fait très beau aujourd'hui.", "Où est la gare la plus proche ?",
@@ -143,15 +167,34 @@ def accuracy(vectors: np.ndarray, langs: list[str], pairs: int) -> dict[str, flo
 
 
 # --- candidate graphs -------------------------------------------------------------------
+def split_name(name: str) -> tuple[str, int | None]:
+    """``int8-b512`` -> ("int8", 512): the graph's candidate and the batch token budget."""
+    base, _, suffix = name.rpartition("-b")
+    if base and suffix.isdigit():
+        return base, int(suffix)
+    return name, None
+
+
+def label(name: str) -> str:
+    base, budget = split_name(name)
+    if base not in CANDIDATES:
+        raise SystemExit(f"error: unknown candidate {name!r} (known: {', '.join(CANDIDATES)}, "
+                         "each optionally with -b<tokens>)")  # fmt: skip
+    if budget is None:
+        return CANDIDATES[base]
+    return f"{CANDIDATES[base]}, batches of ≤ {budget:,} tokens"
+
+
 def graph_for(name: str, bundle: Path, cache: Path) -> Path | None:
     """The ONNX file a candidate runs (built once into ``cache``); None for torch."""
     from xsearch.bundle import export
 
+    name, _ = split_name(name)
     if name == "torch":
         return None
     if name in ("fp32",):
         return bundle / "model.onnx"
-    if name in ("int8", "int8-spin"):
+    if name in ("int8", "int8-spin", "int8-pinned"):
         return bundle / "model.int8.onnx"
     target = cache / f"model.{name}.onnx"
     if target.is_file():
@@ -168,6 +211,17 @@ def graph_for(name: str, bundle: Path, cache: Path) -> Path | None:
         _fuse(bundle / "model.onnx", tmp, bundle)
     elif name == "int8-fused":
         _int8_of_fused(graph_for("fp32-fused", bundle, cache), tmp)
+    elif name == "int8-static":
+        _int8_static(bundle, tmp)
+    elif name == "int8-mha":
+        mha = cache / "model.fp32-mha.onnx"
+        if not mha.is_file():
+            _fuse(bundle / "model.onnx", mha, bundle, multi_head=True)
+        _int8_of_fused(mha, tmp)
+    elif name == "int8-attn":
+        _int8_attention(bundle / "model.onnx", tmp)
+    elif name == "int8-saved":
+        _saved_optimised(bundle / "model.int8.onnx", tmp)
     else:
         raise SystemExit(f"error: unknown candidate {name!r} (known: {', '.join(CANDIDATES)})")
     tmp.rename(target)
@@ -199,7 +253,81 @@ def _int8_of_fused(src: Path | None, dst: Path) -> None:
         )  # fmt: skip
 
 
-def _fuse(src: Path, dst: Path, bundle: Path) -> None:
+def calibration_texts() -> list[str]:
+    """Text for static activation ranges that no benchmark evaluates: the built-in
+    sentences (9 languages) and long README paragraphs (passage lengths)."""
+    from bench.indexing import FALLBACK
+
+    texts = ["query: " + t for t in BUILTIN]
+    texts += ["passage: " + t for lang in sorted(FALLBACK) for t in FALLBACK[lang]]
+    paragraphs = (ROOT / "README.md").read_text(encoding="utf-8").split("\n\n")
+    return texts + ["passage: " + p for p in paragraphs if len(p) > 200][:24]
+
+
+def _int8_static(bundle: Path, dst: Path) -> None:
+    """Static int8: MinMax activation ranges (per tensor) from calibration_texts(),
+    per-channel int8 weights, MatMuls with constant weights only (as int8)."""
+    import warnings
+
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from tokenizers import Tokenizer
+
+    from xsearch.encoder.batching import pack
+
+    tok = Tokenizer.from_file(str(bundle / "tokenizer.json"))
+    rows = [tok.encode(t).ids[:PASSAGE_TOKENS] for t in calibration_texts()]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(range(0, len(rows), 4))
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            lo = next(self.batches, None)
+            if lo is None:
+                return None
+            part = rows[lo : lo + 4]
+            ids, mask = pack(part, 1, max(map(len, part)))
+            return {"input_ids": ids, "attention_mask": mask}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantize_static(
+            str(bundle / "model.onnx"), str(dst), Reader(), quant_format=QuantFormat.QOperator,
+            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"], calibrate_method=CalibrationMethod.MinMax,
+            extra_options={"MatMulConstBOnly": True},
+        )  # fmt: skip
+
+
+def _int8_attention(src: Path, dst: Path) -> None:
+    """export.quantize_int8's settings, but every MatMul, not only constant weights."""
+    import warnings
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantize_dynamic(str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8,
+                         extra_options={"MatMulConstBOnly": False})  # fmt: skip
+
+
+def _saved_optimised(src: Path, dst: Path) -> None:
+    """onnxruntime's own ORT_ENABLE_ALL result for this CPU, saved as a graph."""
+    from xsearch.encoder.session import onnxruntime, session_options
+
+    ort = onnxruntime()
+    opts = session_options(1)
+    opts.optimized_model_filepath = str(dst)
+    ort.InferenceSession(str(src), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _fuse(src: Path, dst: Path, bundle: Path, *, multi_head: bool = False) -> None:
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
@@ -207,9 +335,11 @@ def _fuse(src: Path, dst: Path, bundle: Path) -> None:
 
     dim = int(read_manifest(bundle)["dimension"])
     heads = max(1, dim // 32)  # me5-small: 384 / 32 = 12 heads
+    options = FusionOptions("bert")
+    options.use_multi_head_attention = multi_head
     model = optimize_model(
         str(src), model_type="bert", num_heads=heads, hidden_size=dim,
-        optimization_options=FusionOptions("bert"), opt_level=0, use_gpu=False,
+        optimization_options=options, opt_level=0, use_gpu=False,
     )  # fmt: skip
     model.save_model_to_file(str(dst))
 
@@ -234,9 +364,10 @@ def worker(ns: argparse.Namespace) -> None:
             np.save(cmd["save"], np.concatenate(parts).astype(np.float32))
             print(json.dumps({"saved": True}), flush=True)
             continue
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         done[src][cmd["lo"]] = encode(texts[src][cmd["lo"] : cmd["hi"]], cmd["kind"])
-        print(json.dumps({"seconds": time.perf_counter() - started}), flush=True)
+        reply = {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}
+        print(json.dumps(reply), flush=True)
 
 
 def _engine(ns: argparse.Namespace) -> Any:
@@ -263,16 +394,24 @@ def _engine(ns: argparse.Namespace) -> Any:
     from xsearch.settings import Settings
 
     bundle = Path(ns.bundle)
-    spin = ns.worker.endswith("-spin")
-    session = ort.InferenceSession(
-        ns.graph, sess_options=session_options(ns.threads, spin=spin),
-        providers=["CPUExecutionProvider"],
-    )  # fmt: skip
+    base, budget = split_name(ns.worker)
+    opts = session_options(ns.threads, spin=base.endswith("-spin"))
+    if base == "int8-saved":  # optimised already: load as it is
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    if base == "int8-pinned" and ns.threads > 1 and hasattr(os, "sched_getaffinity"):
+        # one entry per worker thread (the caller's thread is the first); 1-based CPU ids
+        cpus = sorted(os.sched_getaffinity(0))
+        pins = ";".join(str(cpus[i % len(cpus)] + 1) for i in range(1, ns.threads))
+        opts.add_session_config_entry("session.intra_op_thread_affinities", pins)
+    session = ort.InferenceSession(ns.graph, sess_options=opts, providers=["CPUExecutionProvider"])
+    settings = Settings(threads=ns.threads)
+    if budget is not None:
+        settings = settings.model_copy(update={"batch_tokens": budget})
     enc = Encoder(
         bundle_dir=bundle, manifest=load_manifest(bundle), session=session,
         provider="CPUExecutionProvider", variant=ns.worker,
         tokenizer=_load_tokenizer(bundle / "tokenizer.json"),
-        settings=Settings(threads=ns.threads), threads=ns.threads,
+        settings=settings, threads=ns.threads,
     )  # fmt: skip
     return lambda texts, kind: enc.encode(texts, kind)
 
@@ -323,6 +462,8 @@ def measure(ns: argparse.Namespace) -> dict[str, Any]:
     manifest = read_manifest(bundle)
     prompts = dict(manifest.get("prompts") or {})
     names = [c for c in ns.candidates.split(",") if c]
+    for name in names:
+        label(name)  # unknown names fail before anything is built
     cache = Path(ns.cache).expanduser() / f"encoder-{manifest['fingerprint']}"
     graphs = {name: graph_for(name, bundle, cache) for name in names}
     sentences = load_sentences(ns.data, ns.sentences)
@@ -360,9 +501,11 @@ def measure(ns: argparse.Namespace) -> dict[str, Any]:
                     reply = children[name].ask(
                         {"texts": files[wl], "kind": kind, "lo": lo, "hi": lo + step}
                     )
-                    children[name].seconds[wl] = (
-                        children[name].seconds.get(wl, 0.0) + reply["seconds"]
-                    )
+                    spent = children[name].seconds
+                    spent[wl] = spent.get(wl, 0.0) + reply["seconds"]
+                    # CPU seconds of the child (all its threads): what a neighbour's
+                    # load changes least, unlike wall time on this shared machine
+                    spent[f"{wl}_cpu"] = spent.get(f"{wl}_cpu", 0.0) + reply["cpu"]
             print(f"… {wl} done", file=sys.stderr, flush=True)
             for name in names:
                 out = str(Path(tmp) / f"{name}-{wl}.npy")
@@ -397,6 +540,8 @@ def _st_reference(bundle: Path, manifest: dict[str, Any], cache: Path) -> str:
 
 
 def summarise(res: dict[str, Any]) -> dict[str, Any]:
+    from xsearch.settings import Settings
+
     data, vectors, seconds = res["sentences"], res["vectors"], res["seconds"]
     counts = {"sentences": len(data["texts"]), "passages": res["passages"]}
     ref = "fp32" if "fp32" in vectors else next(iter(vectors))
@@ -405,13 +550,14 @@ def summarise(res: dict[str, Any]) -> dict[str, Any]:
         graph = res["graphs"][name]
         row: dict[str, Any] = {
             "candidate": name,
-            "label": CANDIDATES[name],
+            "label": label(name),
             "model_mb": round(graph.stat().st_size / 1e6, 1) if graph else None,
             "peak_rss_mb": round(res["rss"][name]),
             "load_s": round(seconds[name]["load"], 2),
         }
         for wl, n in counts.items():
             row[f"{wl}_per_s"] = round(n / seconds[name][wl], 2)
+            row[f"{wl}_cpu_ms"] = round(1000 * seconds[name][f"{wl}_cpu"] / n, 3)
             cos = np.sum(vecs[wl] * vectors[ref][wl], axis=1)
             row[f"{wl}_cos_vs_{ref}"] = [round(float(cos.mean()), 5), round(float(cos.min()), 5)]
         if data["langs"]:
@@ -426,6 +572,8 @@ def summarise(res: dict[str, Any]) -> dict[str, Any]:
             row[f"{wl}_x_torch"] = round(row[f"{wl}_per_s"] / base, 2) if base else None
             shipped = by.get("int8", {}).get(f"{wl}_per_s")
             row[f"{wl}_x_int8"] = round(row[f"{wl}_per_s"] / shipped, 2) if shipped else None
+            base = by.get("torch", {}).get(f"{wl}_cpu_ms")
+            row[f"{wl}_cpu_x_torch"] = round(base / row[f"{wl}_cpu_ms"], 2) if base else None
         if "tatoeba_acc" in row and "tatoeba_acc" in by.get(ref, {}):
             row["tatoeba_delta_vs_fp32"] = round(row["tatoeba_acc"] - by[ref]["tatoeba_acc"], 2)
     return {
@@ -438,6 +586,7 @@ def summarise(res: dict[str, Any]) -> dict[str, Any]:
             "passage prompt",
         },
         "reference_for_cos": ref,
+        "default_batch_tokens": Settings().batch_tokens,
         "machine": res["info"],
         "load_at_end": round(os.getloadavg()[0], 2),
         "rows": rows,
@@ -445,11 +594,12 @@ def summarise(res: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(summary: dict[str, Any]) -> str:
-    cols = ["candidate", "sentences/s", "× torch", "passages/s", "× torch", "Tatoeba acc@1",
-            "Δ vs fp32", "model MB", "peak RSS MB"]  # fmt: skip
+    cols = ["candidate", "sentences/s", "× torch", "CPU × torch", "passages/s", "× torch",
+            "CPU × torch", "Tatoeba acc@1", "Δ vs fp32", "model MB", "peak RSS MB"]  # fmt: skip
     table = [
-        [r["label"], r["sentences_per_s"], _x(r["sentences_x_torch"]), r["passages_per_s"],
-         _x(r["passages_x_torch"]), r.get("tatoeba_acc", "n/a"),
+        [r["label"], r["sentences_per_s"], _x(r["sentences_x_torch"]),
+         _x(r["sentences_cpu_x_torch"]), r["passages_per_s"], _x(r["passages_x_torch"]),
+         _x(r["passages_cpu_x_torch"]), r.get("tatoeba_acc", "n/a"),
          r.get("tatoeba_delta_vs_fp32", "n/a"), r["model_mb"] or "n/a", r["peak_rss_mb"]]
         for r in summary["rows"]
     ]  # fmt: skip

@@ -104,7 +104,9 @@ def make_corpus(n: int, seed: int, data: Path) -> tuple[list[dict[str, Any]], st
 
 
 # --- measurements --------------------------------------------------------------------
-def run_pipeline(engine: Any, corpus: Path, unit_passages: int) -> Any:
+def run_pipeline(
+    engine: Any, corpus: Path, unit_passages: int, switch_interval: float | None = 0.0005
+) -> Any:
     from rich.console import Console
     from xsearch.indexer.pipeline import Pipeline, PipelineConfig
     from xsearch.indexer.progress import LogReporter
@@ -112,7 +114,9 @@ def run_pipeline(engine: Any, corpus: Path, unit_passages: int) -> Any:
     from xsearch.indexer.sources import SourceOptions, plan_inputs
 
     options = SourceOptions()
-    config = PipelineConfig("bench", unit_passages=unit_passages)
+    config = PipelineConfig(
+        "bench", unit_passages=unit_passages, switch_interval=switch_interval or None
+    )
     reporter = LogReporter(Console(stderr=True), interval=15.0)
     with RejectSink(None) as sink:
         pipe = Pipeline(
@@ -137,8 +141,19 @@ def sample_passages(engine: Any, docs: list[dict[str, Any]], n: int, seed: int) 
 
 
 def encoder_alone(engine: Any, texts: list[str]) -> dict[str, float]:
+    cpu = time.process_time()
     _, stats = engine.encoder.encode_with_stats(texts, "passage")
-    return {"passages": len(texts), "seconds": stats.seconds, "rate": len(texts) / stats.seconds}
+    return {"passages": len(texts), "seconds": stats.seconds, "rate": len(texts) / stats.seconds,
+            "cpu_s": time.process_time() - cpu}  # fmt: skip
+
+
+def stage_shares(st: Any, process_cpu: float) -> dict[str, float]:
+    """Each stage's share of the pipeline's process CPU (RunStats.stage_cpu: one
+    thread per stage); what no stage thread ran is onnxruntime's intra-op
+    worker thread(s), the reporter and the interpreter's other threads."""
+    shares = {k: v / process_cpu for k, v in sorted(st.stage_cpu.items())}
+    shares["onnxruntime worker threads + rest"] = 1.0 - sum(shares.values())
+    return {k: round(v, 4) for k, v in shares.items()}
 
 
 def chunk_alone(engine: Any, docs: list[dict[str, Any]]) -> float:
@@ -162,10 +177,13 @@ def results(
     alone: dict,
     chunk: float,
     info: dict[str, str],
+    process_cpu: float,
 ) -> dict[str, Any]:
     enc = engine.encoder
     before, after = alone["before"]["rate"], alone["after"]["rate"]
     pipe_rate = st.passages / st.wall_seconds
+    alone_cpu = sum(a["cpu_s"] for a in alone.values()) / sum(a["passages"] for a in alone.values())
+    pipe_cpu = process_cpu / max(st.passages, 1)
     out = {
         "corpus": source,
         "seed": args.seed,
@@ -176,6 +194,7 @@ def results(
             "threads": enc.threads,
         },
         "unit_passages": args.unit_passages,
+        "switch_interval_s": args.switch_interval or None,
         "documents": st.indexed,
         "passages": st.passages,
         "wall_s": round(st.wall_seconds, 2),
@@ -190,6 +209,14 @@ def results(
         "store_writes_s": round(st.store_seconds, 2),
         "plan_chunk_langid_s": round(st.plan_seconds, 2),
         "chunk_langid_cpu_ms_per_doc": round(chunk * 1000, 3),
+        "batch_tokens": enc.batch_tokens,
+        "cpu_ms_per_passage_pipeline": round(1000 * pipe_cpu, 2),
+        "cpu_ms_per_passage_encoder_alone": round(1000 * alone_cpu, 2),
+        # the pipeline's CPU beyond the encoder's, as a share of the encoder's
+        "extra_cpu_over_encoder": round(pipe_cpu / alone_cpu - 1, 4),
+        "process_cpu_s": round(process_cpu, 2),
+        "stage_cpu_s": {k: round(v, 2) for k, v in sorted(st.stage_cpu.items())},
+        "stage_cpu_share": stage_shares(st, process_cpu),
         "optimize_s": round(st.optimize_seconds, 2),
         "load_at_start": float(info["load average (1 min) now"]),
         "machine": info,
@@ -205,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bundle", default=None, help="bundle name or folder (default: settings)")
     ap.add_argument("--variant", default=None, help="auto|fp32|int8|fp16")
     ap.add_argument("--unit-passages", type=int, default=512, help="passages per encoder call")
+    ap.add_argument("--switch-interval", type=float, default=0.0005,
+                    help="GIL switch interval in the pipeline, s (0: Python's)")  # fmt: skip
+    ap.add_argument("--batch-tokens", type=int, default=None,
+                    help="encoder token budget per batch (default: the settings')")  # fmt: skip
     ap.add_argument("--encoder-sample", type=int, default=2000, help="passages encoded alone")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=Path, default=DATA)
@@ -220,20 +251,25 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="xsearch-bench-") as tmp:
         corpus = Path(tmp) / "corpus.jsonl"
         corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
-        settings = get_settings().model_copy(update={"home": Path(tmp) / "home"})
+        update: dict[str, Any] = {"home": Path(tmp) / "home"}
+        if args.batch_tokens:
+            update["batch_tokens"] = args.batch_tokens
+        settings = get_settings().model_copy(update=update)
         bundle = str(find_bundle(args.bundle))
         with Engine.open(settings, bundle=bundle, variant=args.variant) as engine:
             engine.encoder.encode(["warm-up"])  # session start-up is not indexing time
             sample = sample_passages(engine, docs, args.encoder_sample, args.seed)
             alone = {"before": encoder_alone(engine, sample)}
             print(f"indexing {len(docs):,} documents ({source})", file=sys.stderr)
-            stats = run_pipeline(engine, corpus, args.unit_passages)
+            cpu = time.process_time()
+            stats = run_pipeline(engine, corpus, args.unit_passages, args.switch_interval)
+            process_cpu = time.process_time() - cpu
             from xsearch.indexer.pipeline import maybe_optimize
 
             maybe_optimize(engine.indexer, "bench", stats)
             alone["after"] = encoder_alone(engine, sample)
             chunk = chunk_alone(engine, random.Random(args.seed).sample(docs, min(500, len(docs))))
-            out = results(args, source, engine, stats, alone, chunk, info)
+            out = results(args, source, engine, stats, alone, chunk, info, process_cpu)
     print(json.dumps(out, ensure_ascii=False))
     if not args.no_write:
         argv = sys.argv[1:] if argv is None else argv

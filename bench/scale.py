@@ -16,6 +16,13 @@ recall@10 of HNSW against exact search on the dense and centred vectors.
 
     python -m bench.scale --passages 300000            # the issue's size
     python -m bench.scale --passages 5000 --duration 3 # a smoke run
+    python -m bench.scale --passages 100000 --home DIR --reuse   # measure again, no rebuild
+    python -m bench.scale --passages 300000 --home DIR --build-only  # build (and record) only
+
+``--reuse``: the collection already in ``--home`` with ``--passages`` points is
+measured as it is (recall re-checked); its build and optimize times are those
+its build recorded in ``DIR/scale-build.json`` (reported with that build's
+commit and load), since they do not depend on the search code.
 
 Writes bench/results/scale.json (xsearch.provenance header);
 bench/tables/scale.py renders the README table.
@@ -47,6 +54,7 @@ from bench.api_load import (
 from bench.common import DATA, ROOT, find_bundle
 
 COLLECTION = "scale"
+BUILD_RECORD = "scale-build.json"  # in --home: what the build of the collection there measured
 RESULT = ROOT / "bench" / "results" / "scale.json"
 NOISE = 0.35  # norm of the perturbation before re-normalising: cos to the base ~0.94
 PER_DOC = 4
@@ -88,6 +96,7 @@ def build(home: Path, bundle: Path, base: dict[str, Any], n: int, seed: int) -> 
 
     m = read_manifest(bundle)
     dim = int(m["dimension"])
+    commit = _commit()  # the code that builds: taken now, the tree may move meanwhile
     rng = np.random.default_rng(seed)
     words = [t.split() for t in base["texts"]]
     settings = Settings(_env_file=None, home=home, qdrant_url=None)
@@ -129,11 +138,55 @@ def build(home: Path, bundle: Path, base: dict[str, Any], n: int, seed: int) -> 
         optimize_s = time.perf_counter() - t0
         stats = store.stats(COLLECTION)
         recall = recall_at_10(store, base, dim, rng)
+    record = {
+        "build_s": round(build_s, 1), "optimize_s": round(optimize_s, 1), "passages": n,
+        "base_paragraphs": len(base["langs"]), "seed": seed,
+        "load_at_end": round(os.getloadavg()[0], 2), "commit": commit,
+    }  # fmt: skip
+    (home / BUILD_RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
     return {
-        "build_s": round(build_s, 1), "optimize_s": round(optimize_s, 1),
+        "build_s": record["build_s"], "optimize_s": record["optimize_s"],
         "points": stats.points, "disk_mb": round((stats.disk_bytes or 0) / 1e6, 1),
         "indexed": stats.indexed, **recall,
     }  # fmt: skip
+
+
+def reused(home: Path, base: dict[str, Any], n: int, seed: int) -> dict[str, Any] | None:
+    """The collection already in ``home`` (None unless it holds ``n`` points from a
+    recorded build of this base): its stats now, recall re-checked, and the build
+    and optimize times its build recorded."""
+    from xsearch.settings import Settings
+    from xsearch.store import open_store
+
+    path = home / BUILD_RECORD
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if record.get("passages") != n or record.get("base_paragraphs") != len(base["langs"]):
+        return None
+    settings = Settings(_env_file=None, home=home, qdrant_url=None)
+    with open_store(settings) as store:
+        if COLLECTION not in store.list_collections() or store.count(COLLECTION) != n:
+            return None
+        stats = store.stats(COLLECTION)
+        dim = int(store.get_meta(COLLECTION)["dimension"])
+        recall = recall_at_10(store, base, dim, np.random.default_rng(seed + 1))
+    return {
+        "build_s": record["build_s"], "optimize_s": record["optimize_s"],
+        "points": stats.points, "disk_mb": round((stats.disk_bytes or 0) / 1e6, 1),
+        "indexed": stats.indexed, **recall, "reused": True, "build_record": record,
+    }  # fmt: skip
+
+
+def _commit() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=True)  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
 
 
 def recall_at_10(store: Any, base: dict[str, Any], dim: int, rng: np.random.Generator) -> dict:
@@ -221,6 +274,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--bundle", default=None, help="bundle name or folder (default: default)")
     ap.add_argument("--home", type=Path, default=None, help="where the collection is built "
                     "(default: a temporary folder, removed after)")  # fmt: skip
+    ap.add_argument("--reuse", action="store_true", help="measure the collection already "
+                    f"in --home (recorded in {BUILD_RECORD}), not building it again")  # fmt: skip
+    ap.add_argument("--build-only", action="store_true", help="build the collection in --home "
+                    f"and record its build in {BUILD_RECORD}; measure nothing")  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULT, help="the JSON result file")
     return ap.parse_args(argv)
 
@@ -240,8 +297,12 @@ def main(argv: list[str] | None = None) -> int:
         link = home / "models" / bundle.name
         if not link.exists():
             link.symlink_to(bundle, target_is_directory=True)
-        store = build(home, bundle, base, ns.passages, seed=7)
-        print(f"built: {store}", file=sys.stderr, flush=True)
+        store = reused(home, base, ns.passages, seed=7) if ns.reuse else None
+        if store is None:
+            store = build(home, bundle, base, ns.passages, seed=7)
+        print(f"collection: {store}", file=sys.stderr, flush=True)
+        if ns.build_only:
+            return 0
         levels = serve_and_load(home, bundle, ns)
     results = {
         "passages": ns.passages, "base_paragraphs": len(base["langs"]),

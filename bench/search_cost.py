@@ -8,9 +8,10 @@ by query in a rotating order so machine load hits them alike:
 
 - ranking ``default`` (the settings: balance=fair, mode=hybrid) or ``dense``
   (balance=none, mode=dense);
-- path ``lean`` (candidates carry doc_id and lang only; whole payloads are read
-  for the page's hits) or ``full`` (every store query returns whole payloads:
-  the path before this change, ``Searcher.full_payloads = True``).
+- path ``lean`` (candidates carry doc_id and lang only, which the embedded
+  store answers from its in-memory id -> (doc_id, lang) map without reading
+  payloads; whole payloads are read for the page's hits) or ``full`` (every
+  store query returns whole payloads: ``Searcher.full_payloads = True``).
 
 Every query's hits are compared between the two paths (ids, order, scores,
 snippets): ``identical`` counts agreements. Time inside each store call is
@@ -100,6 +101,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
     identical = {r: 0 for r in RANKINGS}
     with open_store(settings) as store:
         searcher = Searcher(encoder, store, settings)
+        rank_map = build_rank_map(store, COLLECTION)
         originals = {n: getattr(store, n) for n in STORE_CALLS}
 
         def run(i: int, ranking: str, path: str, timed: bool) -> list[dict]:
@@ -157,7 +159,25 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         "queries": len(queries), "rounds": ns.rounds, "k": ns.k, "threads": ns.threads,
         "variants": rows, "ratios": ratios,
         "identical_hits": {r: f"{identical[r]}/{n_runs}" for r in RANKINGS},
-        "fair_pool_query_ms": pool,
+        "fair_pool_query_ms": pool, "rank_map": rank_map,
+    }  # fmt: skip
+
+
+def build_rank_map(store: Any, name: str) -> dict[str, Any]:
+    """The embedded store's id -> (doc_id, lang) map (xsearch/store/rankmap.py): how
+    long filling it takes (once per process and collection) and what it holds."""
+    from xsearch.store import rankmap
+
+    t0 = time.perf_counter()
+    store.warm(name)
+    seconds = time.perf_counter() - t0
+    rmap = store._maps.get(name) if hasattr(store, "_maps") else None
+    if not isinstance(rmap, rankmap.RankMap):
+        return {"kept": False}
+    size = rmap.memory_bytes()
+    return {
+        "kept": True, "points": len(rmap), "fill_s": round(seconds, 2),
+        "memory_mb": round(size / 1e6, 1), "bytes_per_point": round(size / max(len(rmap), 1)),
     }  # fmt: skip
 
 

@@ -36,6 +36,11 @@ class RunStats:
     wall_seconds: float = 0.0
     skipped_files: int = 0
     interrupted: bool = False
+    # CPU seconds per pipeline stage, each on its own thread (time.thread_time):
+    # read, plan (hash lookups, chunking, language detection), encode (the encoder's
+    # calling thread: tokenising, packing, its share of onnxruntime's work), write.
+    # onnxruntime's other intra-op threads are in none of them (process CPU - sum).
+    stage_cpu: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -43,6 +48,10 @@ class RunStats:
         with self.lock:
             for key, value in counts.items():
                 setattr(self, key, getattr(self, key) + value)
+
+    def add_cpu(self, stage: str, seconds: float) -> None:
+        with self.lock:
+            self.stage_cpu[stage] = self.stage_cpu.get(stage, 0.0) + seconds
 
     @property
     def elapsed(self) -> float:
@@ -65,6 +74,7 @@ class RunStats:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         out["docs_per_second"] = round(self.docs_per_second, 2)
         out["outside_encoder"] = round(self.outside_encoder, 4)
+        out["stage_cpu"] = {k: round(v, 3) for k, v in self.stage_cpu.items()}
         return out
 
 

@@ -32,7 +32,8 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip()
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), or what platform knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -49,7 +50,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         load = []
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count() or 0,
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),

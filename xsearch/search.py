@@ -372,9 +372,17 @@ class Searcher:
         )
 
     def warm_up(self) -> None:
-        """Build what the first query would otherwise pay for (the stop words are
-        read from the bundle's tokenizer: seconds on a busy machine)."""
+        """Build what the first query would otherwise pay for: the stop words (read
+        from the bundle's tokenizer: seconds on a busy machine) and each collection's
+        ranking map in the embedded store (~1 s per 100k points, xsearch/store/rankmap.py)."""
+        from xsearch.errors import XSearchError
+
         self._stop_words()
+        for name in self.store.list_collections():
+            try:
+                self.store.warm(name)
+            except XSearchError:  # a damaged collection: its own searches will say so
+                continue
 
     def _stop_words(self) -> frozenset[str]:
         """The bundle's stop words (its tokenizer's most frequent words, any language)."""

@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     )
     variant: Variant = Field("auto", description="auto: int8 on CPU, fp16/fp32 on CUDA")
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
-    batch_tokens: int = Field(8192, ge=64, description="token budget of one encoder batch")
+    # 512, not 8192: a batch's activations and attention scores then stay in the
+    # cores' caches; measured side by side in bench/results/encoder.json (int8 vs
+    # int8-b8192) and bench/results/batch_tokens.json (less CPU per passage).
+    batch_tokens: int = Field(512, ge=64, description="token budget of one encoder batch")
     max_batch_size: int = Field(64, ge=1, description="texts in one encoder batch at most")
     # Off by default: the server encodes while its event loop, searches and
     # language detection run on the same cores, and the indexer overlaps

@@ -10,9 +10,9 @@ from typing import Any
 from xsearch.provenance import read_result
 
 RESULT = Path("bench") / "results" / "encoder.json"
-COLUMNS = ["candidate", "sentences/s", "× torch", "256-token passages/s", "× torch",
-           "× int8 (sentences / passages)", "Tatoeba acc@1", "Δ vs fp32", "model MB",
-           "peak RSS MB"]  # fmt: skip
+COLUMNS = ["candidate", "sentences/s", "× torch", "CPU × torch", "256-token passages/s",
+           "× torch", "CPU × torch", "× int8 (sentences / passages)", "Tatoeba acc@1",
+           "Δ vs fp32", "model MB", "peak RSS MB"]  # fmt: skip
 
 
 def _x(value: float | None) -> str:
@@ -25,8 +25,10 @@ def _row(r: dict[str, Any]) -> list[str]:
         r["label"],
         f"{r['sentences_per_s']:.1f}",
         _x(r["sentences_x_torch"]),
+        _x(r.get("sentences_cpu_x_torch")),
         f"{r['passages_per_s']:.2f}",
         _x(r["passages_x_torch"]),
+        _x(r.get("passages_cpu_x_torch")),
         f"{_x(r['sentences_x_int8'])} / {_x(r['passages_x_int8'])}",
         f"{r['tatoeba_acc']:.2f}" if "tatoeba_acc" in r else "n/a",
         "n/a" if delta is None else f"{delta:+.2f}",
@@ -48,7 +50,11 @@ def encoder_table(root: Path) -> str:
         f"`{prov['command']}` — {res['workloads']['sentences']}; "
         f"{res['workloads']['passages']}; {prov['machine']['cpu']}, 2 threads per engine, "
         f"load average {start} at the start and {res['load_at_end']} at the end "
-        f"(commit {str(prov['commit'])[:10]}{', dirty tree' if prov['dirty'] else ''})."
+        f"(commit {str(prov['commit'])[:10]}{', dirty tree' if prov['dirty'] else ''}). "
+        "× torch: texts/s over torch's, in wall time; CPU × torch: torch's CPU seconds per "
+        "text over the candidate's (every thread of its process), which a neighbour's load "
+        "moves least on this shared machine. Rows without a token budget use the default "
+        f"(XSEARCH_BATCH_TOKENS={res.get('default_batch_tokens', 8192):,})."
     )
     return "\n".join(lines) + "\n\n" + note
 

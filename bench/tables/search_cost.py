@@ -36,11 +36,25 @@ def search_cost_table(root: Path, rel: str = RESULT) -> str:
     r = res["ratios"]
     pool = ", ".join(f"{k} {v:.2f}" for k, v in res.get("fair_pool_query_ms", {}).items())
     same = ", ".join(f"{k} {v}" for k, v in res["identical_hits"].items())
+    rmap = res.get("rank_map") or {}
+    where = (
+        "from the embedded store's in-memory id -> (doc_id, lang) map, no payload read"
+        if rmap.get("kept")
+        else "read from the payloads"
+    )
+    kept = (
+        f" The map: {rmap['points']:,} points, filled in {rmap['fill_s']:.1f} s (once per "
+        f"process and collection, at server start), {rmap['memory_mb']:.0f} MB "
+        f"({rmap['bytes_per_point']} bytes per point)."
+        if rmap.get("kept")
+        else ""
+    )
     note = (
         f"{res['passages']:,} points, {res['queries']} Tatoeba queries x {res['rounds']} "
-        f"rounds, k={res['k']}, the four variants interleaved query by query; \"now\": the "
-        "candidates carry doc_id and lang, whole payloads are read for the page's hits only "
-        "(a plain dense search, one query, keeps whole payloads); \"before\": whole payloads "
+        f'rounds, k={res["k"]}, the four variants interleaved query by query; "now": the '
+        f"candidates carry doc_id and lang ({where}), whole payloads are read for the page's "
+        "hits only "
+        '(a plain dense search, one query, keeps whole payloads); "before": whole payloads '
         "on every store query (`Searcher.full_payloads`). Default over "
         f"dense, p50: {r['default_over_dense_p50_lean']:.2f}x now, "
         f"{r['default_over_dense_p50_full']:.2f}x before (mean: "
@@ -48,7 +62,7 @@ def search_cost_table(root: Path, rel: str = RESULT) -> str:
         f"Now over before, p50: default {r['lean_over_full_p50_default']:.2f}x, dense "
         f"{r['lean_over_full_p50_dense']:.2f}x. Identical hits (now vs before, per search): "
         f"{same}. The fair pool's store query alone (centred, 200 hits), mean ms by the "
-        f"payload it returns: {pool}. Load "
+        f"payload it returns (doc_id+lang: {where.split(',')[0]}): {pool}.{kept} Load "
         f"average {res['load_at_start']} at the start, {res['load_at_end']} at the end."
     )
     return "\n".join(lines) + "\n\n" + note + "\n\n" + source_note(rel, doc)

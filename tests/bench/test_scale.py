@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.scale import COLLECTION, build
+from bench.scale import BUILD_RECORD, COLLECTION, build, reused
 from bench.tables.scale import TABLES
 from xsearch.bundle.manifest import read_manifest
 from xsearch.provenance import write_result
@@ -59,3 +59,23 @@ def test_readme_table_renders(tmp_path: Path) -> None:
     table = TABLES["scale"](tmp_path)
     assert "| default | 8 | 50.0 | 12.3 | 40.0 | 9.1 | 4.2 | 800 | 0 |" in table
     assert "dense 0.990, centred 0.980" in table
+
+
+def test_reuse_measures_the_recorded_collection_without_building(
+    tiny_bundle: Path, tmp_path: Path
+) -> None:
+    dim = int(read_manifest(tiny_bundle)["dimension"])
+    vecs = np.random.default_rng(2).standard_normal((6, dim)).astype(np.float32)
+    base = {
+        "vectors": vecs / np.linalg.norm(vecs, axis=1, keepdims=True),
+        "langs": ["en", "de", "fr"] * 2,
+        "texts": [f"paragraph {i} about rivers" for i in range(6)],
+    }
+    assert reused(tmp_path, base, 200, seed=1) is None  # nothing built yet
+    built = build(tmp_path, tiny_bundle, base, 200, seed=1)
+    assert (tmp_path / BUILD_RECORD).is_file()
+    again = reused(tmp_path, base, 200, seed=1)
+    assert again is not None and again["reused"] is True
+    assert (again["build_s"], again["optimize_s"]) == (built["build_s"], built["optimize_s"])
+    assert again["points"] == 200 and 0.0 <= again["recall10_dense"] <= 1.0
+    assert reused(tmp_path, base, 300, seed=1) is None  # another size: built again

@@ -42,11 +42,26 @@ def test_readme_table_renders_from_the_result_file(tmp_path: Path) -> None:
         "sentences_x_torch": 4.1, "passages_per_s": 12.5, "passages_x_torch": 3.2,
         "sentences_x_int8": 1.0, "passages_x_int8": 1.0, "tatoeba_acc": 90.1,
         "tatoeba_delta_vs_fp32": -0.56, "model_mb": 118.3, "peak_rss_mb": 640,
+        "sentences_cpu_x_torch": 5.2, "passages_cpu_x_torch": 4.05,
     }  # fmt: skip
-    results = {"rows": [row], "load_at_end": 3.5,
+    results = {"rows": [row], "load_at_end": 3.5, "default_batch_tokens": 512,
                "workloads": {"sentences": "2000 Tatoeba", "passages": "100 XQuAD"}}  # fmt: skip
     write_result(tmp_path / "bench/results/encoder.json", results, command="python -m bench.x")
     table = TABLES["encoder"](tmp_path)
-    line = "| ONNX int8 | 600.0 | 4.10× | 12.50 | 3.20× | 1.00× / 1.00× | 90.10 | -0.56 | 118 |"
-    assert line in table
+    line = (
+        "| ONNX int8 | 600.0 | 4.10× | 5.20× | 12.50 | 3.20× | 4.05× | 1.00× / 1.00× | 90.10 "
+        "| -0.56 | 118 |"
+    )
+    assert line in table and "XSEARCH_BATCH_TOKENS=512" in table
     assert "`python -m bench.x`" in table and "2000 Tatoeba" in table
+
+
+def test_candidate_names_carry_a_token_budget() -> None:
+    from bench.encoder import label, split_name
+
+    assert split_name("int8-b512") == ("int8", 512)
+    assert split_name("int8-fused") == ("int8-fused", None)
+    assert split_name("int8-static-b1024") == ("int8-static", 1024)
+    assert label("int8-b2048").endswith("batches of ≤ 2,048 tokens")
+    with pytest.raises(SystemExit, match="unknown candidate"):
+        label("int9-b512")

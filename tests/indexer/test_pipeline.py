@@ -74,6 +74,10 @@ def test_good_documents_in_bad_ones_in_the_rejects_file(engine: Engine, tmp_path
     assert head["n_passages"] == store.count("c", SearchFilter(doc_ids=["big"])) >= 1
     assert stats.passages == store.count("c")
     assert stats.encode_seconds > 0 and stats.wall_seconds >= stats.encode_seconds
+    # every stage's own CPU is accounted (bench.indexing states their shares)
+    assert set(stats.stage_cpu) == {"read", "plan", "encode", "write"}
+    assert stats.stage_cpu["encode"] > 0 and stats.stage_cpu["read"] > 0
+    assert stats.to_json()["stage_cpu"].keys() == stats.stage_cpu.keys()
     assert "rejected" in "".join(str(c) for c in summary_table(stats).columns[0]._cells)
 
 

@@ -36,7 +36,7 @@ def encode(
         "passage", "--kind", "-k", help="query or passage (selects the model's prompt)"
     ),
     variant: str | None = typer.Option(
-        None, "--variant", help="auto|fp32|int8|fp16 (default: XSEARCH_VARIANT, auto)"
+        None, "--variant", help="auto|fp32|int8|q4|fp16 (default: XSEARCH_VARIANT, auto)"
     ),
     fmt: str | None = typer.Option(
         None, "--format", "-f", help="npy|jsonl (default: from the output's extension, else npy)"

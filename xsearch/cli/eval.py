@@ -21,7 +21,7 @@ eval_app = typer.Typer(
 )
 
 VariantOpt = typer.Option(
-    None, "--variant", help="model variant: fp32 | int8 | fp16 (default: XSEARCH_VARIANT, auto)"
+    None, "--variant", help="model variant: fp32|int8|q4|fp16 (default: XSEARCH_VARIANT, auto)"
 )
 OutputOpt = typer.Option("--output", "-o", help="also write the JSON report to this file")
 

@@ -23,12 +23,14 @@ from typing import Any
 import numpy as np
 
 from xsearch.errors import BundleMismatch, CollectionNotFound, InputError
+from xsearch.store import rankmap
 from xsearch.store.payload import STATE_FIELDS
 from xsearch.store.records import (
     CENTERED,
     DENSE,
     DENSE_VECTORS,
     LEXICAL,
+    LeanPoint,
     PointRecord,
     ScoredPoint,
     check_using,
@@ -309,11 +311,12 @@ class Store(ABC):
         with two small keys and reads whole payloads, passage text included, only
         for the page's hits: see ``with_payloads``)."""
         check_using(using)
+        want = _fields(fields)
+        ask, rmap = self._ask(name, want, with_vectors)
         dq = DenseQuery(
-            dense_list(vector), using, k, offset, flt, with_vectors, exact, score_threshold,
-            _fields(fields),
+            dense_list(vector), using, k, offset, flt, with_vectors, exact, score_threshold, ask
         )
-        return _points(self._query(name, dq), dq.fields is not None and not with_vectors)
+        return self._answer(name, self._query(name, dq), want, rmap, not with_vectors)
 
     def query_lexical(
         self,
@@ -325,8 +328,10 @@ class Store(ABC):
         fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
         """The sparse ``lexical`` ranking alone (BM25-style scores, IDF by Qdrant)."""
-        sq = SparseQuery(*sparse_pair(sparse), k=k, flt=flt, fields=_fields(fields))
-        return _points(self._query_lexical(name, sq), sq.fields is not None)
+        want = _fields(fields)
+        ask, rmap = self._ask(name, want)
+        sq = SparseQuery(*sparse_pair(sparse), k=k, flt=flt, fields=ask)
+        return self._answer(name, self._query_lexical(name, sq), want, rmap)
 
     def query_hybrid(
         self,
@@ -349,6 +354,8 @@ class Store(ABC):
         RRF constant, given explicitly so both backends rank identically.
         """
         check_using(using_dense)
+        want = _fields(fields)
+        ask, rmap = self._ask(name, want)
         hq = HybridQuery(
             dense=DenseQuery(dense_list(dense), using_dense, prefetch_k, 0, flt),
             sparse=SparseQuery(*sparse_pair(sparse), k=prefetch_k, flt=flt),
@@ -357,9 +364,55 @@ class Store(ABC):
             flt=flt,
             weights=list(weights) if weights else None,
             rrf_k=rrf_k,
-            fields=_fields(fields),
+            fields=ask,
         )
-        return _points(self._query_hybrid(name, hq), hq.fields is not None)
+        return self._answer(name, self._query_hybrid(name, hq), want, rmap)
+
+    # --- the ranking map (see rankmap.py): payload keys answered from memory ----------
+    def warm(self, name: str) -> None:
+        """Build what this collection's first search would otherwise pay for (the
+        embedded store's ranking map: ~1 s per 100k points; nothing on a server)."""
+        self._rank_map(name)
+
+    def _rank_map(self, name: str) -> rankmap.RankMap | None:
+        """The collection's filled ranking map, or None: read the keys from payloads.
+
+        None here: a server store can have other writers, whose writes a map in
+        this process would not see."""
+        return None
+
+    def _ask(
+        self, name: str, fields: tuple[str, ...] | None, with_vectors: bool = False
+    ) -> tuple[tuple[str, ...] | None, rankmap.RankMap | None]:
+        """The payload selection to send, and the map that answers ``fields`` instead."""
+        if with_vectors or not rankmap.serves(fields):
+            return fields, None
+        rmap = self._rank_map(name)
+        return ((), rmap) if rmap is not None else (fields, None)
+
+    def _answer(
+        self,
+        name: str,
+        records: Sequence[Any],
+        fields: tuple[str, ...] | None,
+        rmap: rankmap.RankMap | None,
+        no_vectors: bool = True,
+    ) -> list[ScoredPoint]:
+        """The backend's hits as ScoredPoints, their payload keys from ``rmap`` if given."""
+        if rmap is None or fields is None:
+            return _points(records, fields is not None and no_vectors)
+        payloads, missing = rmap.payloads(records, fields)
+        if missing:  # a race the map lost (see rankmap.py): ask the store, learn the answer
+            found = {
+                p.id: p.payload for p in self.retrieve(name, [str(records[i].id) for i in missing])
+            }
+            rmap.put((pid, pl) for pid, pl in found.items())
+            for i in missing:
+                pl = found.get(str(records[i].id)) or {}
+                payloads[i] = {f: pl[f] for f in fields if f in pl}
+        return [
+            LeanPoint(r, float(r.score), pl or {}) for r, pl in zip(records, payloads, strict=True)
+        ]
 
     def scroll(
         self,

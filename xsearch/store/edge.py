@@ -26,18 +26,19 @@ never goes stale as documents are added or removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from xsearch.errors import StoreError, StoreLocked
-from xsearch.store import base, filters
+from xsearch.store import base, filters, rankmap
 from xsearch.store.base import (
     CollectionStats,
     Store,
@@ -88,6 +89,9 @@ class EdgeStore(Store):
         self.indexing_threshold_kb = indexing_threshold_kb
         self._shards: dict[str, Any] = {}
         self._meta: dict[str, dict] = {}
+        # per collection: point id -> (doc_id, lang), so that search candidates
+        # need no payload (rankmap.py); kept in step by every write below
+        self._maps: dict[str, rankmap.RankMap] = {}
         self._lock = threading.RLock()
         self._owner: _StoreLock | None = None
 
@@ -181,6 +185,7 @@ class EdgeStore(Store):
             self._shard(name)  # take the lock first: never delete another process's shard
             self._shards.pop(name).close()
             self._meta.pop(name, None)
+            self._maps.pop(name, None)
             (d / META_FILE).unlink()
             shutil.rmtree(d)
 
@@ -214,26 +219,76 @@ class EdgeStore(Store):
     def _upsert(self, name: str, points: Sequence[PointRecord], dim: int, wait: bool) -> None:
         import qdrant_edge as q
 
-        batch = [q.Point(str(p.id), point_vectors(p, dim, q.SparseVector), p.payload)
-                 for p in points]
-        # wait is moot here: an Edge update is applied (and in the WAL) when it returns.
-        self._shard(name).update(q.UpdateOperation.upsert_points(batch))
+        batch = [
+            q.Point(str(p.id), point_vectors(p, dim, q.SparseVector), p.payload) for p in points
+        ]
+        shard = self._shard(name)
+        rmap = self._maps.get(name)
+        # the map learns a point before the shard holds it: a hit is never unknown
+        with self._map_kept(name):
+            if rmap is not None:
+                rmap.put((p.id, p.payload) for p in points)
+            # wait is moot here: an Edge update is applied (and in the WAL) when it returns.
+            shard.update(q.UpdateOperation.upsert_points(batch))
 
     def delete_points(self, name: str, ids: Sequence[str]) -> None:
         import qdrant_edge as q
 
         if ids:
-            self._shard(name).update(q.UpdateOperation.delete_points([str(i) for i in ids]))
+            shard = self._shard(name)
+            with self._map_kept(name):
+                shard.update(q.UpdateOperation.delete_points([str(i) for i in ids]))
+                if (rmap := self._maps.get(name)) is not None:
+                    rmap.drop(ids)
 
     def _delete_matching(self, name: str, flt: base.SearchFilter) -> int:
         import qdrant_edge as q
 
         f = filters.to_edge(flt)
         shard = self._shard(name)
-        with self._lock:  # count and delete as one step for this process
-            n = shard.count(q.CountRequest(exact=True, filter=f))
+        with self._lock, self._map_kept(name):  # count and delete as one step for this process
+            if (rmap := self._maps.get(name)) is None:
+                n = shard.count(q.CountRequest(exact=True, filter=f))
+            else:  # the map must forget them: their ids, not only how many
+                ids = [r.id for r in _scroll_all(shard, f, with_payload=False)]
+                n = len(ids)
             shard.update(q.UpdateOperation.delete_points_by_filter(f))
+            if rmap is not None:
+                rmap.drop(ids)
         return n
+
+    @contextlib.contextmanager
+    def _map_kept(self, name: str) -> Iterator[None]:
+        """A write that fails half-way leaves the map unsure: drop it (rebuilt on use)."""
+        try:
+            yield
+        except BaseException:
+            self._maps.pop(name, None)
+            raise
+
+    def _rank_map(self, name: str) -> rankmap.RankMap | None:
+        """The collection's map, filled from a scroll on first use (by one thread: a
+        search that comes while it is being filled reads payloads instead)."""
+        import qdrant_edge as q
+
+        rmap = self._maps.get(name)
+        if rmap is not None:
+            return rmap if rmap.ready else None
+        shard = self._shard(name)
+        with self._lock:
+            if name in self._maps:
+                return None
+            # registered before the scroll: writes meanwhile update it (and win)
+            rmap = self._maps[name] = rankmap.RankMap()
+        try:
+            rmap.fill(_scroll_all(shard, None, q.PayloadSelector.Include(list(rankmap.FIELDS))))
+        except BaseException:
+            with self._lock:
+                if self._maps.get(name) is rmap:
+                    del self._maps[name]
+            raise
+        rmap.finish()
+        return rmap if self._maps.get(name) is rmap else None
 
     def _payloads(self, name: str, ids: list[str], fields: list[str]) -> list[dict | None]:
         import qdrant_edge as q
@@ -362,6 +417,7 @@ class EdgeStore(Store):
                 shard.close()
             self._shards.clear()
             self._meta.clear()
+            self._maps.clear()
             if self._owner is not None:
                 self._owner.release()
                 self._owner = None
@@ -500,6 +556,22 @@ def _create_indexes(shard: Any) -> None:
     for field_name, params in wanted.items():
         if field_name not in have:
             shard.update(q.UpdateOperation.create_field_index(field_name, params))
+
+
+def _scroll_all(shard: Any, flt: Any, with_payload: Any) -> Iterator[Any]:
+    """Every record ``flt`` selects (no vectors), page by page."""
+    import qdrant_edge as q
+
+    offset = None
+    while True:
+        recs, offset = shard.scroll(
+            q.ScrollRequest(
+                offset=offset, limit=4096, filter=flt, with_payload=with_payload, with_vector=False
+            )
+        )
+        yield from recs
+        if offset is None or not recs:
+            return
 
 
 def _count_with_vector(shard: Any, vector: str) -> int:

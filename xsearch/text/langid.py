@@ -125,7 +125,7 @@ def _langdetect(text: str) -> tuple[str, float] | None:
     return code, float(ranked[0].prob)
 
 
-def _dominant_script(text: str) -> tuple[str, int]:
+def dominant_script(text: str) -> tuple[str, int]:
     """The script of most letters, and the letter count; Latin loses to any
     other script covering a quarter of the letters (brand names, acronyms)."""
     counts = S.letter_scripts(text)
@@ -185,7 +185,7 @@ def detect_language(
         if lang != UNDETERMINED:
             return LangGuess(lang, 1.0, "given")
     sample = text[:max_chars]
-    script, letters = _dominant_script(sample)
+    script, letters = dominant_script(sample)
     if letters == 0 or script == S.OTHER:
         return UNKNOWN
     guess = _by_script(script, sample)

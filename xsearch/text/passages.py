@@ -10,8 +10,8 @@ from xsearch.text.langid import (
     DETECT_CHARS,
     UNKNOWN,
     LangGuess,
-    _dominant_script,
     detect_language,
+    dominant_script,
 )
 
 # The document's language is detected on its first few KB, once.
@@ -147,7 +147,7 @@ def _languages(doc: Document, texts: list[str], detect: bool) -> list[LangGuess]
 
 
 def _script(text: str) -> str:
-    return _dominant_script(text[:DETECT_CHARS])[0]
+    return dominant_script(text[:DETECT_CHARS])[0]
 
 
 def _document_language(text: str, known: dict[tuple[str, str], LangGuess]) -> LangGuess:
