@@ -129,8 +129,15 @@ def test_killed_builds_leave_no_work_folders_behind(tmp_path: Path) -> None:
             (folders[label] / "owner.pid").write_text(owner)
     week_ago = time.time() - 7 * 24 * 3600
     os.utime(folders["old"], (week_ago, week_ago))
+    # today's builds name their owner in the folder's name (empty folder: killed
+    # right after mkdtemp, before any file was written)
+    (tmp_path / f"m.tmp-{dead_pid}-abc").mkdir()
+    (tmp_path / f"m.tmp-{os.getpid()}-def").mkdir()
     (tmp_path / "m").mkdir()  # a finished bundle is never touched
     removed = sweep_stale_work(tmp_path)
-    assert sorted(p.name for p in removed) == ["m.tmp-dead", "m.tmp-old"]
+    assert sorted(p.name for p in removed) == sorted(
+        ["m.tmp-dead", "m.tmp-old", f"m.tmp-{dead_pid}-abc"]
+    )
+    assert (tmp_path / f"m.tmp-{os.getpid()}-def").is_dir()
     assert all(folders[k].exists() for k in ("live", "fresh", "garbled"))
     assert (tmp_path / "m").is_dir()

@@ -98,8 +98,9 @@ def build_bundle(
     say = progress or (lambda _msg: None)
     models_dir.mkdir(parents=True, exist_ok=True)
     sweep_stale_work(models_dir)
-    work = Path(tempfile.mkdtemp(prefix=f"{name}.tmp-", dir=models_dir))
-    (work / _OWNER).write_text(str(os.getpid()), encoding="utf-8")
+    # the owner's pid is in the folder's name from the moment it exists: a build
+    # killed right after mkdtemp (before any file is written) is still known dead
+    work = Path(tempfile.mkdtemp(prefix=f"{name}.tmp-{os.getpid()}-", dir=models_dir))
     started = time.perf_counter()
     steps: dict[str, float] = {}
     try:
@@ -111,31 +112,44 @@ def build_bundle(
     return BuildReport(name, target, manifest, time.perf_counter() - started, steps)
 
 
-_OWNER = "owner.pid"
-# A work folder without an owner file (or an unreadable one) is left alone this long.
+_OWNER = "owner.pid"  # how builds before the pid was in the name said who owned a folder
+_OWNER_IN_NAME = re.compile(r"\.tmp-(\d+)-")
+# A work folder with no known owner is left alone this long.
 _STALE_SECONDS = 6 * 3600
 
 
 def sweep_stale_work(models_dir: Path) -> list[Path]:
     """Remove ``NAME.tmp-*`` folders left by builds that were killed.
 
-    A build writes its process id into its work folder; the folder is stale when
-    that process is gone. Folders without that file (killed before writing it)
-    go once they are old. A build running in another process is never touched.
+    A build's work folder carries its process id in its name (older builds: in
+    an ``owner.pid`` file); the folder is stale when that process is gone.
+    Folders with no known owner go once they are old. A build running in
+    another process is never touched.
     """
     removed = []
     for folder in models_dir.glob("*.tmp-*"):
         if not folder.is_dir():
             continue
-        try:
-            pid = int((folder / _OWNER).read_text(encoding="utf-8").strip())
+        pid = _owner(folder)
+        if pid is not None:
             stale = not _alive(pid)
-        except (OSError, ValueError):
+        else:
             stale = time.time() - folder.stat().st_mtime > _STALE_SECONDS
         if stale:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
+
+
+def _owner(folder: Path) -> int | None:
+    """The pid of the build that made ``folder``, if it says."""
+    named = _OWNER_IN_NAME.search(folder.name)
+    if named:
+        return int(named.group(1))
+    try:
+        return int((folder / _OWNER).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _alive(pid: int) -> bool:
