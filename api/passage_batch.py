@@ -8,15 +8,20 @@ it runs goes together into the next call, where the encoder sorts by length and
 fills its batches. No timer: a lone writer is encoded at once, and the wait only
 grows with the load that makes batching pay.
 
-Fair to small writers (issue 12): a writer with more than ``small_passages``
-passages (a large document) is encoded ``slice_passages`` per call; calls
-of small writers (whole, fewest passages first) and calls of large writers'
-slices take turns. So a 1-document write waits for at most the one call in flight (one
-slice), never for all of a 5 MB document's passages, and its own call holds no
-slice. On CPU a 512-token passage costs about the same in a batch as alone, so
-small slices cost a large document little. A writer past
-its ``deadline`` gets WriteDeadline before its next slice: an abandoned write
-stops using the encoder.
+Fair to small writers (issue 12), sized in characters (a cheap stand-in for
+tokens, which are what an encoder call costs): a writer with at most
+``call_chars`` of text is small and encoded whole; calls of small writers
+(fewest characters first, at most ``call_chars`` in all unless one writer is
+alone) and calls of large writers' slices (passages up to ``slice_chars`` per
+writer, at least one) take turns. So a 1-document write waits for at most the
+one call in flight, never for all of a 5 MB document's passages, and its own
+call holds no slice. On 2 busy cores a 512-token passage (~2,000 Latin
+characters) of the default model costs ~0.2 s, about as much batched as alone,
+so slices cost a large document little; an API write of ten short documents
+stays one call, batched with its neighbours (sliced per passage, 20 such
+writers cost 63 CPU ms per document against the bulk pipeline's 48:
+bench/results/api_writes_passage_slices.json). A writer past its ``deadline`` gets
+WriteDeadline before its next slice: an abandoned write stops using the encoder.
 
 One writer's failure does not fail the others: when a shared call raises, each
 writer's slice is encoded alone and only the writer whose slice fails alone
@@ -45,6 +50,7 @@ class _Job:
     deadline: float | None = None  # time.monotonic() value
     taken: int = 0  # texts handed to the encoder so far
     parts: list[np.ndarray] = field(default_factory=list)  # their vectors, in order
+    chars: int = 0  # characters of all its texts
 
     @property
     def left(self) -> int:
@@ -68,18 +74,18 @@ class PassageBatcher:
         encode: EncodeFn,
         *,
         max_passages: int = 512,
-        slice_passages: int | None = None,
-        small_passages: int | None = None,
+        slice_chars: int = 2_000,
+        call_chars: int = 16_000,
     ) -> None:
-        for n in (max_passages, slice_passages, small_passages):
-            if n is not None and n < 1:
-                raise ValueError("max_passages, slice_passages and small_passages must be >= 1")
+        for n in (max_passages, slice_chars, call_chars):
+            if n < 1:
+                raise ValueError("max_passages, slice_chars and call_chars must be >= 1")
         self._encode = encode
         self.max_passages = max_passages
-        # a large writer's passages per call; a small one (at most small_passages
-        # left) is encoded whole, in the small writers' turn
-        self.slice_passages = min(slice_passages or max_passages, max_passages)
-        self.small_passages = max(small_passages or self.slice_passages, self.slice_passages)
+        # a large writer's characters per call (at least one passage); a writer of
+        # at most call_chars is small: encoded whole, in the small writers' turn
+        self.slice_chars = min(slice_chars, call_chars)
+        self.call_chars = call_chars
         self._waiting: list[_Job] = []  # jobs with texts not yet taken, in arrival order
         self._task: asyncio.Task[None] | None = None
         self._small_turn = True  # small writers and slices of large ones take turns
@@ -92,6 +98,7 @@ class PassageBatcher:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         job = _Job(list(texts), asyncio.get_running_loop().create_future(), deadline)
+        job.chars = sum(len(t) for t in job.texts)
         self._waiting.append(job)
         if self._task is None or self._task.done():
             # The loop is single-threaded: checking and starting the drainer cannot race.
@@ -106,11 +113,12 @@ class PassageBatcher:
                 await self._run(take)
 
     def _next_call(self) -> list[_Slice]:
-        """The slices of the next call, up to ``max_passages`` in all: small writers
-        (at most ``small_passages`` in all) whole, fewest passages first, and large
-        ones ``slice_passages`` each, in turns. A small writer then waits for at most the one
-        call in flight, and its own call holds no slice of a large document; a
-        large one waits for at most one call of small writers."""
+        """The slices of the next call (at most ``max_passages``): small writers
+        whole, fewest characters first, up to ``call_chars`` in all (at least
+        one writer); or a slice of up to ``slice_chars`` of each large writer, in
+        arrival order, up to ``call_chars`` in all (at least one slice). The two
+        kinds take turns: a small writer waits for at most the one call in
+        flight, and a large one for at most one call of small writers."""
         now = time.monotonic()
         for job in self._waiting:
             if job.deadline is not None and now > job.deadline and not job.future.done():
@@ -119,23 +127,49 @@ class PassageBatcher:
         self._waiting = [job for job in self._waiting if not job.future.done()]
         # by its whole size: a large writer's last passages are still sliced (taken
         # whole, its last few would make one long call that a small writer waits for)
-        small = [job for job in self._waiting if len(job.texts) <= self.small_passages]
-        large = [job for job in self._waiting if len(job.texts) > self.small_passages]
+        small = [job for job in self._waiting if job.chars <= self.call_chars]
+        large = [job for job in self._waiting if job.chars > self.call_chars]
         if small and (not large or self._small_turn):
-            pick = sorted(small, key=lambda j: j.left)  # stable: ties in arrival order
-            per_job, self._small_turn = self.small_passages, False  # whole
+            self._small_turn = False
+            take = self._whole(sorted(small, key=lambda j: j.chars))  # stable: ties by arrival
         else:
-            pick, per_job, self._small_turn = large, self.slice_passages, True
+            self._small_turn = True
+            take = self._slices(large)
+        self._waiting = [job for job in self._waiting if job.left > 0]
+        return take
+
+    def _whole(self, jobs: list[_Job]) -> list[_Slice]:
+        """Whole writers while the call has room (the first one always)."""
         take: list[_Slice] = []
-        room = self.max_passages
-        for job in pick:
+        room, chars = self.max_passages, 0
+        for job in jobs:
+            if take and (job.left > room or chars + job.chars > self.call_chars):
+                break
+            hi = job.taken + min(job.left, room)  # one writer over max_passages: in parts
+            take.append(_Slice(job, job.taken, hi))
+            room, chars, job.taken = room - (hi - job.taken), chars + job.chars, hi
+        return take
+
+    def _slices(self, jobs: list[_Job]) -> list[_Slice]:
+        """Up to ``slice_chars`` of each writer (at least one passage), in arrival
+        order, while the call has room (the first slice always)."""
+        take: list[_Slice] = []
+        room, chars = self.max_passages, 0
+        for job in jobs:
+            lo = hi = job.taken
+            got = 0
+            while hi < len(job.texts) and hi - lo < room:
+                n = len(job.texts[hi])
+                over_slice = hi > lo and got + n > self.slice_chars
+                if over_slice or ((take or hi > lo) and chars + got + n > self.call_chars):
+                    break
+                got, hi = got + n, hi + 1
+            if hi == lo:
+                break  # the call is full
+            take.append(_Slice(job, lo, hi))
+            job.taken, room, chars = hi, room - (hi - lo), chars + got
             if room == 0:
                 break
-            n = min(job.left, per_job, room)
-            take.append(_Slice(job, job.taken, job.taken + n))
-            job.taken += n
-            room -= n
-        self._waiting = [job for job in self._waiting if job.left > 0]
         return take
 
     async def _run(self, slices: list[_Slice]) -> None:

@@ -140,16 +140,19 @@ class Settings(BaseSettings):
     chunk_workers: int = Field(
         1, ge=0, description="worker processes chunking large API documents (0: in-thread)"
     )
-    # The API's passage batcher (api/passage_batch.py): a write with more than
-    # write_encode_small passages left puts write_encode_slice of them into an encoder
-    # call, taking turns with calls of the small writes (each whole), so a small write
-    # waits for one such slice of a large document, not all of it. On 2 busy cores a
-    # 512-token passage of the default model costs ~0.2 s, no less per passage batched.
-    write_encode_slice: int = Field(
-        1, ge=1, description="passages of a large API write per encoder call"
+    # The API's passage batcher (api/passage_batch.py): a write of more than
+    # write_call_chars characters puts a slice of write_slice_chars of them (at least
+    # one passage) into an encoder call, taking turns with calls of the small writes
+    # (each whole, up to write_call_chars in a call), so a small write waits for one
+    # call, not for all of a large document. On 2 busy cores a 512-token passage of
+    # the default model (~2,000 Latin characters) costs ~0.2 s, no less batched.
+    write_slice_chars: int = Field(
+        2_000, ge=1, description="characters of a large API write per encoder call"
     )
-    write_encode_small: int = Field(
-        8, ge=1, description="an API write with at most this many passages is encoded whole"
+    write_call_chars: int = Field(
+        16_000, ge=1,
+        description="an API write of at most this many characters is encoded whole; "
+        "a call of such writes holds at most this many",
     )
 
     @field_validator("api_keys", "cors_origins", mode="before")

@@ -166,8 +166,8 @@ def _indexer(state: ApiState) -> Any:
         state.passages = PassageBatcher(
             partial(indexer.encoder.encode, kind="passage"),
             max_passages=512,
-            slice_passages=settings.write_encode_slice,
-            small_passages=settings.write_encode_small,
+            slice_chars=settings.write_slice_chars,
+            call_chars=settings.write_call_chars,
         )
         state.indexer = indexer
     return state.indexer

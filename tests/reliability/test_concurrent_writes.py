@@ -75,12 +75,15 @@ def test_twenty_concurrent_writers_to_one_collection_all_succeed_whole(make_clie
         d = batch(w)[0]
         assert client.get(f"/collections/{C}/documents/{d['id']}").json()["text"] == d["text"]
     # the writers' passages were encoded together: fewer encoder calls than the
-    # writers would make one after another (a write of more than small_passages is
-    # encoded slice_passages per call, a smaller one whole)
+    # writers would make one after another (a write of more than call_chars
+    # characters is encoded slice_chars per call, a smaller one whole)
     passages = client.app.state.xsearch.passages
     per_writer = [sum(d["passages"] for d in r.json()["results"]) for r in responses]
-    small, size = passages.small_passages, passages.slice_passages
-    alone = sum(1 if n <= small else -(-n // size) for n in per_writer)
+    chars = [
+        sum(len(d["text"]) + len(d.get("title") or "") for d in batch(w)) for w in range(writers)
+    ]
+    assert max(chars) <= passages.call_chars  # small writes: one call each, alone
+    alone = writers
     assert passages.jobs == writers and sum(passages.sizes) == sum(per_writer)
     assert passages.calls < alone / 2, (passages.calls, alone, passages.sizes)
 

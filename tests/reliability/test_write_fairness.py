@@ -71,7 +71,9 @@ def test_a_small_writer_waits_for_one_slice_of_a_large_document_not_all_of_it(
     engine: Engine,
 ) -> None:
     enc = engine.encoder
-    big = [f"{SENTENCES[i % len(SENTENCES)]} ({i})" for i in range(200)]
+    big = [f"{SENTENCES[i % 2]} ({i:03d})" for i in range(200)]  # sliced by characters:
+    chars = max(len(t) for t in big)  # 16 of the longest per slice, whatever the order
+    big = [t.ljust(chars) for t in big]
     small = ["Une phrase courte.", "Ein kurzer Satz."]
     calls: list[list[str]] = []
     first_call = threading.Event()
@@ -82,7 +84,9 @@ def test_a_small_writer_waits_for_one_slice_of_a_large_document_not_all_of_it(
         return enc.encode(texts, "passage")
 
     async def run() -> tuple[np.ndarray, np.ndarray, int]:
-        batcher = PassageBatcher(encode, max_passages=512, slice_passages=16)
+        batcher = PassageBatcher(
+            encode, max_passages=512, slice_chars=16 * chars, call_chars=32 * chars
+        )
         big_task = asyncio.create_task(batcher.encode(big))
         await asyncio.to_thread(first_call.wait, 30)  # the big one's first slice is encoding
         small_vectors = await batcher.encode(small)
@@ -112,7 +116,7 @@ def test_a_writer_past_its_deadline_stops_using_the_encoder(engine: Engine) -> N
         return enc.encode(texts, "passage")
 
     async def run() -> list[Any]:
-        batcher = PassageBatcher(encode, slice_passages=8)
+        batcher = PassageBatcher(encode, slice_chars=8 * 9, call_chars=8 * 9)
         late = batcher.encode([f"passage {i}" for i in range(100)], deadline=deadline)
         expired = batcher.encode(["never encoded"], deadline=time.monotonic() - 1)
         return await asyncio.gather(late, expired, return_exceptions=True)
