@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from bench.scale import BUILD_RECORD, COLLECTION, build, reused
 from bench.tables.scale import TABLES
-from xsearch.bundle.manifest import read_manifest
+from tests.bench.bases import random_base
 from xsearch.provenance import write_result
 from xsearch.ranking.centering import LanguageMeans
 from xsearch.settings import Settings
@@ -18,14 +16,7 @@ from xsearch.store import open_store
 def test_build_writes_centred_and_lexical_points_with_language_means(
     tiny_bundle: Path, tmp_path: Path
 ) -> None:
-    dim = int(read_manifest(tiny_bundle)["dimension"])
-    rng = np.random.default_rng(0)
-    vecs = rng.standard_normal((6, dim)).astype(np.float32)
-    base = {
-        "vectors": vecs / np.linalg.norm(vecs, axis=1, keepdims=True),
-        "langs": ["en", "de", "fr"] * 2,
-        "texts": [f"paragraph number {i} about rivers and towns" for i in range(6)],
-    }
+    base = random_base(tiny_bundle, 0, "paragraph number {} about rivers and towns")
     got = build(tmp_path, tiny_bundle, base, 300, seed=1)
     assert got["points"] == 300 and got["build_s"] >= 0
     assert 0.0 <= got["recall10_dense"] <= 1.0 and 0.0 <= got["recall10_centered"] <= 1.0
@@ -64,13 +55,7 @@ def test_readme_table_renders(tmp_path: Path) -> None:
 def test_reuse_measures_the_recorded_collection_without_building(
     tiny_bundle: Path, tmp_path: Path
 ) -> None:
-    dim = int(read_manifest(tiny_bundle)["dimension"])
-    vecs = np.random.default_rng(2).standard_normal((6, dim)).astype(np.float32)
-    base = {
-        "vectors": vecs / np.linalg.norm(vecs, axis=1, keepdims=True),
-        "langs": ["en", "de", "fr"] * 2,
-        "texts": [f"paragraph {i} about rivers" for i in range(6)],
-    }
+    base = random_base(tiny_bundle, 2, "paragraph {} about rivers")
     assert reused(tmp_path, base, 200, seed=1) is None  # nothing built yet
     built = build(tmp_path, tiny_bundle, base, 200, seed=1)
     assert (tmp_path / BUILD_RECORD).is_file()

@@ -5,23 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from bench.scale import build
 from bench.search_cost import measure
 from bench.tables.search_cost import TABLES
-from xsearch.bundle.manifest import read_manifest
+from tests.bench.bases import random_base
 from xsearch.provenance import write_result
 
 
 def test_measure_compares_both_paths_and_renders(tiny_bundle: Path, tmp_path: Path) -> None:
-    dim = int(read_manifest(tiny_bundle)["dimension"])
-    vecs = np.random.default_rng(0).standard_normal((6, dim)).astype(np.float32)
-    base = {
-        "vectors": vecs / np.linalg.norm(vecs, axis=1, keepdims=True),
-        "langs": ["en", "de", "fr"] * 2,
-        "texts": [f"paragraph number {i} about rivers and towns" for i in range(6)],
-    }
+    base = random_base(tiny_bundle, 0, "paragraph number {} about rivers and towns")
     home = tmp_path / "home"
     (home / "models").mkdir(parents=True)
     (home / "models" / tiny_bundle.name).symlink_to(tiny_bundle)
