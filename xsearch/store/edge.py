@@ -599,7 +599,10 @@ def _sparse_nearest(sq: base.SparseQuery) -> Any:
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
+        # dumps, not dump: json.dump encodes in pure Python (the C encoder is used
+        # only one-shot), and this file holds the language means (hundreds of
+        # floats per language), written after every API write
+        fh.write(json.dumps(data, ensure_ascii=False))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
