@@ -39,6 +39,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
+from bench.common import link_bundle
 from xsearch.provenance import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -475,10 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = ["/search?" + urlencode({"q": q, **params}) for q in queries]
     with tempfile.TemporaryDirectory(prefix="xsearch-api-load-") as tmp:
         home = (args.home or Path(tmp)).resolve()
-        (home / "models").mkdir(parents=True, exist_ok=True)
-        link = home / "models" / bundle.name
-        if not link.exists():
-            link.symlink_to(bundle, target_is_directory=True)
+        link_bundle(home, bundle)
         build_collection(home, manifest, args.passages, pool)
         modes = [("micro-batching", {})]
         if not args.no_baseline:

@@ -44,7 +44,7 @@ from bench.api_load import (
     wait_ready,
 )
 from bench.common import DATA, RESULTS, find_bundle, machine_info
-from bench.indexing import make_corpus, run_pipeline
+from bench.indexing import make_corpus, run_pipeline, write_corpus
 from xsearch.provenance import write_result
 
 
@@ -185,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     docs, source = make_corpus(args.docs, args.seed, args.data)
     bundle = find_bundle(args.bundle)
     with tempfile.TemporaryDirectory(prefix="xsearch-bench-") as tmp:
-        corpus = Path(tmp) / "corpus.jsonl"
-        corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
+        corpus = write_corpus(docs, Path(tmp))
         settings = get_settings().model_copy(
             update={"home": Path(tmp) / "home", "threads": args.threads}
             | ({"batch_tokens": args.batch_tokens} if args.batch_tokens else {})

@@ -213,3 +213,11 @@ def find_bundle(given: str | None) -> Path:
     if not (path / "manifest.json").is_file():
         sys.exit(f"error: no model bundle at {path}: run `xsearch model build` first")
     return path.resolve()
+
+
+def link_bundle(home: Path, bundle: Path) -> None:
+    """Make ``bundle`` a model of ``home`` (a symlink; kept if ``home`` has it already)."""
+    (home / "models").mkdir(parents=True, exist_ok=True)
+    link = home / "models" / bundle.name
+    if not link.exists():
+        link.symlink_to(bundle, target_is_directory=True)

@@ -103,6 +103,13 @@ def make_corpus(n: int, seed: int, data: Path) -> tuple[list[dict[str, Any]], st
     return docs, source
 
 
+def write_corpus(docs: list[dict[str, Any]], folder: Path) -> Path:
+    """The documents as ``folder/corpus.jsonl``, the input of ``xsearch index``."""
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
+    return corpus
+
+
 # --- measurements --------------------------------------------------------------------
 def run_pipeline(
     engine: Any, corpus: Path, unit_passages: int, switch_interval: float | None = 0.0005
@@ -249,8 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info(["onnxruntime", "qdrant-edge-py", "langdetect"])  # load at start
     docs, source = make_corpus(args.docs, args.seed, args.data)
     with tempfile.TemporaryDirectory(prefix="xsearch-bench-") as tmp:
-        corpus = Path(tmp) / "corpus.jsonl"
-        corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
+        corpus = write_corpus(docs, Path(tmp))
         update: dict[str, Any] = {"home": Path(tmp) / "home"}
         if args.batch_tokens:
             update["batch_tokens"] = args.batch_tokens

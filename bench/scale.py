@@ -51,7 +51,7 @@ from bench.api_load import (
     stop_server,
     wait_ready,
 )
-from bench.common import DATA, ROOT, find_bundle
+from bench.common import DATA, ROOT, find_bundle, link_bundle
 
 COLLECTION = "scale"
 BUILD_RECORD = "scale-build.json"  # in --home: what the build of the collection there measured
@@ -293,10 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="xsearch-scale-") as tmp:
         home = (ns.home or Path(tmp)).resolve()
-        (home / "models").mkdir(parents=True, exist_ok=True)
-        link = home / "models" / bundle.name
-        if not link.exists():
-            link.symlink_to(bundle, target_is_directory=True)
+        link_bundle(home, bundle)
         store = reused(home, base, ns.passages, seed=7) if ns.reuse else None
         if store is None:
             store = build(home, bundle, base, ns.passages, seed=7)

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import DATA, ROOT, find_bundle
+from bench.common import DATA, ROOT, find_bundle, link_bundle
 
 RESULT = ROOT / "bench" / "results" / "search_cost.json"
 RANKINGS = {"default": {}, "dense": {"balance": "none", "mode": "dense"}}
@@ -54,10 +54,7 @@ def collection(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, An
     from xsearch.settings import Settings, get_settings
     from xsearch.store import open_store
 
-    (home / "models").mkdir(parents=True, exist_ok=True)
-    link = home / "models" / bundle.name
-    if not link.exists():
-        link.symlink_to(bundle, target_is_directory=True)
+    link_bundle(home, bundle)
     settings = Settings(_env_file=None, home=home, qdrant_url=None)
     with open_store(settings) as store:
         if COLLECTION in store.list_collections() and store.count(COLLECTION) == ns.passages:
