@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -50,7 +51,10 @@ class _Job:
     deadline: float | None = None  # time.monotonic() value
     taken: int = 0  # texts handed to the encoder so far
     parts: list[np.ndarray] = field(default_factory=list)  # their vectors, in order
-    chars: int = 0  # characters of all its texts
+    chars: int = field(init=False)  # characters of all its texts
+
+    def __post_init__(self) -> None:
+        self.chars = sum(len(t) for t in self.texts)
 
     @property
     def left(self) -> int:
@@ -91,14 +95,13 @@ class PassageBatcher:
         self._small_turn = True  # small writers and slices of large ones take turns
         self.calls = 0  # encoder calls made
         self.jobs = 0  # writers served
-        self.sizes: list[int] = []  # passages per encoder call, the last 1,000
+        self.sizes: deque[int] = deque(maxlen=1000)  # passages per encoder call, the last ones
 
     async def encode(self, texts: Sequence[str], *, deadline: float | None = None) -> np.ndarray:
         """The vectors of one writer's passages, in order."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         job = _Job(list(texts), asyncio.get_running_loop().create_future(), deadline)
-        job.chars = sum(len(t) for t in job.texts)
         self._waiting.append(job)
         if self._task is None or self._task.done():
             # The loop is single-threaded: checking and starting the drainer cannot race.
@@ -161,7 +164,8 @@ class PassageBatcher:
             while hi < len(job.texts) and hi - lo < room:
                 n = len(job.texts[hi])
                 over_slice = hi > lo and got + n > self.slice_chars
-                if over_slice or ((take or hi > lo) and chars + got + n > self.call_chars):
+                # (slice_chars <= call_chars: only a call with slices in it can be full)
+                if over_slice or (take and chars + got + n > self.call_chars):
                     break
                 got, hi = got + n, hi + 1
             if hi == lo:
@@ -193,7 +197,7 @@ class PassageBatcher:
                     await self._run([piece])
             return
         self.calls += 1
-        self.sizes = [*self.sizes[-999:], len(texts)]
+        self.sizes.append(len(texts))
         start = 0
         for piece in slices:
             job, end = piece.job, start + piece.hi - piece.lo
