@@ -56,6 +56,7 @@ from xsearch.store.records import (
     LEXICAL,
     PointRecord,
     point_vectors,
+    scroll_records,
 )
 
 META_FILE = "collection.json"
@@ -562,16 +563,13 @@ def _scroll_all(shard: Any, flt: Any, with_payload: Any) -> Iterator[Any]:
     """Every record ``flt`` selects (no vectors), page by page."""
     import qdrant_edge as q
 
-    offset = None
-    while True:
-        recs, offset = shard.scroll(
+    return scroll_records(
+        lambda offset: shard.scroll(
             q.ScrollRequest(
                 offset=offset, limit=4096, filter=flt, with_payload=with_payload, with_vector=False
             )
         )
-        yield from recs
-        if offset is None or not recs:
-            return
+    )
 
 
 def _count_with_vector(shard: Any, vector: str) -> int:

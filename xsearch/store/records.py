@@ -168,12 +168,17 @@ def in_order(ids: Sequence[str], records: Iterable[Any]) -> list[ScoredPoint]:
     return [by_id[str(i)] for i in ids if str(i) in by_id]
 
 
-def scroll_pages(page: Callable[[Any], tuple[Sequence[Any], Any]]) -> Iterator[ScoredPoint]:
-    """Every point, page by page: ``page(offset)`` answers (records, next offset)."""
+def scroll_records(page: Callable[[Any], tuple[Sequence[Any], Any]]) -> Iterator[Any]:
+    """Every record, as the binding returns it, page by page: ``page(offset)``
+    answers (records, next offset)."""
     offset = None
     while True:
         recs, offset = page(offset)
-        for r in recs:
-            yield to_scored(r, 0.0)
+        yield from recs
         if offset is None or not recs:
             return
+
+
+def scroll_pages(page: Callable[[Any], tuple[Sequence[Any], Any]]) -> Iterator[ScoredPoint]:
+    """Every point (score 0), page by page (see ``scroll_records``)."""
+    return (to_scored(r, 0.0) for r in scroll_records(page))
