@@ -248,17 +248,12 @@ class Encoder:
     def count_tokens(self, text: str, kind: Kind = "passage") -> int:
         """Tokens the model would see for ``text`` (prompt and specials included),
         before truncation."""
-        return len(self._tok.encode(self._prompt(kind) + text).ids)
+        return count_tokens(self._tok, self._prompt(kind), text)
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         """(start, end) character offsets of the content tokens of ``text``
         (no prompt, no special tokens), for token-aware chunking."""
-        enc = self._tok.encode(text)
-        return [
-            off
-            for off, special in zip(enc.offsets, enc.special_tokens_mask, strict=True)
-            if not special
-        ]
+        return content_offsets(self._tok, text)
 
     def _prompt(self, kind: str) -> str:
         if kind not in KINDS:
@@ -270,6 +265,24 @@ class Encoder:
             f"Encoder(name={self.name!r}, variant={self.variant!r}, "
             f"provider={self.provider!r}, dimension={self.dimension}, threads={self.threads})"
         )
+
+
+def count_tokens(tokenizer: Any, prompt: str, text: str) -> int:
+    """Tokens the model sees for ``text`` after ``prompt`` (specials included),
+    before truncation. A function of the tokenizer alone, so that a chunking
+    worker process (text.chunk_pool) counts exactly as the encoder does."""
+    return len(tokenizer.encode(prompt + text).ids)
+
+
+def content_offsets(tokenizer: Any, text: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of the content tokens of ``text`` (no
+    special tokens)."""
+    enc = tokenizer.encode(text)
+    return [
+        off
+        for off, special in zip(enc.offsets, enc.special_tokens_mask, strict=True)
+        if not special
+    ]
 
 
 def _load_tokenizer(path: Path) -> Any:

@@ -211,21 +211,19 @@ def _init_worker(tokenizer_path: str, prompt: str) -> None:
 
 
 def _count(text: str) -> int:
-    """Tokens the encoder sees for a passage (prompt and specials included), as
-    ``Encoder.count_tokens(text, "passage")``."""
+    """As ``Encoder.count_tokens(text, "passage")``."""
+    from xsearch.encoder.core import count_tokens
+
     assert _tokens is not None
-    tok, prompt = _tokens
-    return len(tok.encode(prompt + text).ids)
+    return count_tokens(_tokens[0], _tokens[1], text)
 
 
 def _offsets(text: str) -> list[tuple[int, int]]:
-    """Content-token offsets, as ``Encoder.token_offsets``."""
+    """As ``Encoder.token_offsets``."""
+    from xsearch.encoder.core import content_offsets
+
     assert _tokens is not None
-    enc = _tokens[0].encode(text)
-    return [
-        off for off, special in zip(enc.offsets, enc.special_tokens_mask, strict=True)
-        if not special
-    ]
+    return content_offsets(_tokens[0], text)
 
 
 def _chunk_in_worker(
