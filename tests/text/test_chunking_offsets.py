@@ -7,8 +7,9 @@ import pytest
 
 from tests.text.checks import check_spans
 from tests.text.corpus import SENTENCES, long_document
-from xsearch.text import split_passages
-from xsearch.text.chunking import BLOCK_CHARS, Tokenizer
+from xsearch.documents import Document
+from xsearch.text import document_passages, split_passages
+from xsearch.text.chunking import BLOCK_CHARS, EDGE_SLACK, Tokenizer
 from xsearch.text.segment import sentence_spans
 
 LANGS = ["en", "ru", "ar", "hi", "zh", "ja", "th", "ko", "el", "he"]
@@ -107,3 +108,50 @@ def test_tokenizer_calls_grow_with_passages_not_sentences(bpe: BpeTokens) -> Non
     split_passages(text, count_tokens=counting, max_tokens=512, overlap_tokens=16)
     assert counting.calls >= n_sentences  # what the offsets path saves
     assert offsets_path * 3 < counting.calls
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("window", [48, 64, 512])
+def test_span_tokens_are_the_passage_count(bpe: BpeTokens, lang: str, window: int) -> None:
+    # Span.tokens (the in-context sum) lets a passage far under its cap skip
+    # its verifying count: it must be the passage's own count, up to its edges,
+    # well within EDGE_SLACK (scripts without spaces included)
+    text = long_document(lang, 8_000)
+    spans = split_passages(text, count_tokens=bpe, max_tokens=window, overlap_tokens=8)
+    overhead = bpe("")
+    diffs = [bpe(text[s.start : s.end]) - overhead - s.tokens for s in spans]
+    assert all(s.tokens > 0 for s in spans)
+    # counted alone a passage may lose a token or so at its edges (an
+    # overestimate is safe); it must never gain anywhere near EDGE_SLACK (this
+    # small BPE, with <unk> for rare letters, gains up to 3 where a passage
+    # starts inside a cut sentence; the real tokenizer: 1)
+    assert max(diffs) <= EDGE_SLACK // 4 and min(diffs) >= -EDGE_SLACK, diffs
+    check_spans(text, spans, bpe, window, overlap_tokens=8)
+
+
+def test_a_short_document_is_tokenized_once(bpe: BpeTokens) -> None:
+    # one passage of several sentences (the common document): its offsets are
+    # the only full tokenization; the other count is the prompt's overhead
+    text = " ".join(SENTENCES["en"][:4])
+    bpe.count_calls = bpe.offset_calls = 0
+    spans = split_passages(text, count_tokens=bpe, max_tokens=512)
+    assert len(spans) == 1 and bpe.offset_calls == 1
+    assert bpe.count_calls == 1  # count(""): the prompt and special tokens
+    # with a title: the title's count, but no count of title + passage either
+    bpe.count_calls = 0
+    out = document_passages(
+        Document(id="d", text=text, title="A title"), count_tokens=bpe, max_tokens=512,
+        detect=False,
+    )
+    assert len(out) == 1 and bpe.count_calls == 3  # two overheads and the title
+    assert bpe(out[0].encode_text) <= 512
+
+
+def test_a_passage_near_its_cap_is_still_verified(bpe: BpeTokens) -> None:
+    # a full passage (sum within EDGE_SLACK of the cap) is counted once more
+    text = long_document("en", 6_000)
+    bpe.count_calls = 0
+    spans = split_passages(text, count_tokens=bpe, max_tokens=64, overlap_tokens=0)
+    assert len(spans) > 3
+    full = [s for s in spans if s.tokens > 64 - bpe("") - EDGE_SLACK]
+    assert len(full) > 3 and bpe.count_calls >= 1 + len(full)

@@ -9,7 +9,7 @@ import pytest
 from tests.text.checks import check_spans
 from tests.text.corpus import long_document
 from xsearch.documents import Document
-from xsearch.text import Span, document_passages
+from xsearch.text import Span, document_passages, split_passages
 
 pytestmark = pytest.mark.slow
 
@@ -61,3 +61,24 @@ def test_unpunctuated_text_with_a_small_window(encoder, lang: str) -> None:
     if lang in ("zh", "ja"):  # one endless sentence: every cut is inside it, at a
         # clause mark (，、) when that still fills half the window
         assert min(fills) >= 0.45 * 64
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_span_tokens_with_the_real_tokenizer(encoder, lang: str) -> None:
+    # what the indexer runs: token offsets, and passages far under their cap
+    # not counted again (EDGE_SLACK); every passage still fits its window
+    from xsearch.text.chunk_pool import DeadlineTokens
+    from xsearch.text.chunking import EDGE_SLACK
+
+    def count(text: str) -> int:
+        return encoder.count_tokens(text, kind="passage")
+
+    tokens = DeadlineTokens(count, encoder.token_offsets, None, 60.0)
+    text = long_document(lang, 12_000)
+    for window in (48, 128, encoder.max_seq_length):
+        spans = split_passages(text, count_tokens=tokens, max_tokens=window)
+        diffs = [count(text[s.start : s.end]) - count("") - s.tokens for s in spans]
+        assert max(diffs) <= 1 < EDGE_SLACK, (window, diffs)
+        for doc in (Document(id="d", text=text), Document(id="d", text=text, title="Title")):
+            for p in document_passages(doc, count_tokens=tokens, max_tokens=window):
+                assert count(p.encode_text) <= window, (window, p.number)

@@ -224,3 +224,32 @@ def test_threads_give_the_sequential_answers(monkeypatch: pytest.MonkeyPatch) ->
         assert got == sequential[k:] + sequential[:k]
     assert len(builds) == 1  # the tables were built once, then shared
     assert [port(t) for t in texts] == sequential  # same as the shared factory's
+
+
+# Text where langdetect's cleaning drops the Latin letters (mostly non-Latin
+# script), Vietnamese (U+1Exx letters, which langdetect counts as non-Latin),
+# capital words and runs of capitals, and characters above the BMP.
+ODD = [
+    "Москва NASA ESA и iPhone в Москве сегодня",
+    "Thư viện thành phố mở cửa lúc chín giờ sáng. Hà Nội ỨNG DỤNG ẩm thực",
+    "ABC DEF ghi JKL mno PqR sTu",
+    "𠀀𠀁 Han extension B 𠀂 and Gothic 𐌰𐌱",
+    "العربية English mixed ﻻ ﷲ text",
+    "\u0219\u021b Romanian comma letters \u015f\u0163 and \u06cc Farsi yeh",
+]
+
+
+@pytest.mark.parametrize("name", [*sorted(TEXT_SETS), "odd"])
+def test_cleaning_and_ngrams_are_langdetects(name: str) -> None:
+    # the two ported loops, compared directly (not only through the
+    # probabilities, which could hide a dropped n-gram that was never drawn)
+    texts = ODD + BUILT_IN if name == "odd" else TEXT_SETS[name]()
+    tables = _tables_for(_factory())
+    for text in texts:
+        detector = _factory().create()
+        detector.append(text)
+        appended = detector.text
+        detector.cleaning_text()
+        assert fastdetect._cleaned(appended) == detector.text, text
+        expected = [tables.index[w] for w in detector._extract_ngrams()]
+        assert fastdetect._ngram_rows(detector.text, tables.index) == expected, text

@@ -22,7 +22,7 @@ import itertools
 import re
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from xsearch.errors import ConfigError, EncoderError, LimitExceeded
@@ -34,6 +34,16 @@ CountTokens = Callable[[str], int]
 # Sentences tokenized together when costing by offsets: big enough that the
 # per-call overhead vanishes, small enough to keep the tokenizer's output small.
 BLOCK_CHARS = 64 * 1024
+# Tokens by which a passage counted alone may exceed the sum of its sentences'
+# in-context costs. The tokenizers pre-split on whitespace, so the two differ
+# only in what is cut at the passage's two edges (the prompt's word-start
+# marker; a word of a script written without spaces cut mid-run); the largest
+# difference measured (XQuAD paragraphs in 12 languages, long texts in 10
+# scripts, windows of 48-512 tokens) is 1 token (tests/text/
+# test_chunking_real.py checks every passage's own count). A passage whose sum
+# stays this far under its cap is not counted again: for most documents (one
+# short passage) that count was a second full tokenization of the text.
+EDGE_SLACK = 16
 # A whitespace-separated word with at least one letter or digit in it.
 _WORD = re.compile(r"\S*?[^\W_]\S*")
 
@@ -66,6 +76,10 @@ class TooManyPassages(LimitExceeded):
 class Span:
     start: int  # character offsets: the passage is text[start:end]
     end: int
+    # Content tokens of the passage as the chunker summed them (in-context
+    # costs); 0 when unknown. Not part of equality: two equal spans are the
+    # same text whatever was estimated.
+    tokens: int = field(default=0, compare=False)
 
 
 @dataclass
@@ -226,7 +240,8 @@ class _Chunker:
                 u = units[i]
                 units[i : i + 1] = self.split_long(u.start, u.end, u.cost, cap)
             i, j = self.fill(units, i, cap, done + 1)
-            spans.append(Span(units[i].start, units[j].end))
+            tokens = sum(u.cost for u in units[i : j + 1])
+            spans.append(Span(units[i].start, units[j].end, tokens))
             if self.max_passages is not None and len(spans) > self.max_passages:
                 raise TooManyPassages(len(spans), self.max_passages)
             done = j
@@ -244,6 +259,8 @@ class _Chunker:
             j += 1
             total += units[j].cost
         reserved = self.max_tokens - cap - self.overhead  # the title's share
+        if self.by_offsets and total <= cap - EDGE_SLACK:
+            return i, j  # exact in-context sums, far enough under the cap
         while i < j:
             if self.count(self.text[units[i].start : units[j].end]) + reserved <= self.max_tokens:
                 break

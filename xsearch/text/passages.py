@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xsearch.documents import Document, Passage
 from xsearch.errors import InputError
-from xsearch.text.chunking import CountTokens, Span, split_passages
+from xsearch.text.chunking import EDGE_SLACK, CountTokens, Span, Tokenizer, split_passages
 from xsearch.text.langcodes import UNDETERMINED
 from xsearch.text.langid import (
     DETECT_CHARS,
@@ -85,6 +85,12 @@ def _spans_with_title(
             max_passages=max_passages,
         )
         if not spans:
+            return spans
+        if (
+            isinstance(count_tokens, Tokenizer)  # in-context sums (see EDGE_SLACK)
+            and spans[0].tokens
+            and overhead + title_tokens + spans[0].tokens + EDGE_SLACK <= max_tokens
+        ):
             return spans
         first = f"{doc.title}\n{doc.text[spans[0].start : spans[0].end]}"  # = encode_text
         over = count_tokens(first) - max_tokens
