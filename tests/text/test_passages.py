@@ -153,3 +153,21 @@ def test_same_script_mix_keeps_a_language_per_passage() -> None:
     document's language on the French passages, which are then detected alone."""
     parts = [(lang, long_document(lang, 3_000)) for lang in ("en", "fr", "es")]
     assert _parts_and_languages(parts) == {"en", "fr", "es"}
+
+
+def _one_passage_texts() -> list[str]:
+    texts = [s for sents in SENTENCES.values() for s in sents]
+    texts += [" ".join(sents[:3]) for sents in SENTENCES.values()]  # 200+ chars: long path
+    texts += [long_document(lang, 900) for lang in ("en", "de", "ru", "ar", "hi", "zh", "ja")]
+    texts += ["ok", "Berlin", "12 34", "NASA ESA", "iPhone 15 цена в Москве сегодня"]
+    return texts
+
+
+@pytest.mark.parametrize("text", _one_passage_texts())
+def test_a_one_passage_document_gets_what_each_passage_would(text: str) -> None:
+    # the shortcut for the usual document (one passage, the whole text) gives
+    # exactly the general per-passage answer, confidence and method included
+    from xsearch.text.passages import _each_language, _languages
+
+    doc = Document(id="d", text=text)
+    assert _languages(doc, [text], True) == _each_language(doc, [text])

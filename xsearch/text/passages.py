@@ -113,6 +113,17 @@ def _languages(doc: Document, texts: list[str], detect: bool) -> list[LangGuess]
         return [given] * len(texts)
     if not detect or not texts:
         return [UNKNOWN] * len(texts)
+    if len(texts) == 1 and len(texts[0]) <= DETECT_CHARS and texts[0] == doc.text:
+        # The usual document: one passage, the whole text. The loop below would
+        # detect the same string as the document and the passage (one or two
+        # runs) and, for a long one, ask the n-gram model about each half,
+        # every path ending in the document's guess: give it at once.
+        return [_document_language(doc.text, {})]
+    return _each_language(doc, texts)
+
+
+def _each_language(doc: Document, texts: list[str]) -> list[LangGuess]:
+    """A language per passage, detecting as little as each needs."""
     doc_guess: LangGuess | None = None  # detected only when a passage needs it
     # (script, language) -> a confident langdetect answer already given in this
     # document: a long passage the fast n-gram model places there takes it
