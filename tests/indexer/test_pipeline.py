@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from xsearch.indexer.pipeline import Pipeline, PipelineConfig, maybe_optimize
@@ -208,3 +211,31 @@ def test_optimize_after_a_large_load(tiny_bundle: Path, tmp_path: Path) -> None:
     with Engine.open(small, bundle=str(tiny_bundle)) as eng:
         stats.passages = 10  # a few documents added to a collection under the threshold
         assert maybe_optimize(eng.indexer, "c", stats) is False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_side_stages_run_at_a_lower_priority_than_the_encoder(
+    engine: Engine, tmp_path: Path
+) -> None:
+    seen: dict[str, int] = {}
+
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    class Observed(Pipeline):
+        def _plan(self, *args: Any) -> None:
+            seen["plan"] = priority()
+            super()._plan(*args)
+
+        def _encode(self, *args: Any) -> None:
+            seen["encode"] = priority()
+            super()._encode(*args)
+
+    path = write_jsonl(tmp_path / "a.jsonl", make_docs(20))
+    options = SourceOptions()
+    config = PipelineConfig("nice", read_batch=16, unit_passages=16, side_nice=5)
+    with RejectSink(None) as sink:
+        inputs = plan_inputs([str(path)], options)
+        stats = Observed(engine.indexer, inputs, options, config, sink, QuietReporter()).run()
+    assert stats.indexed == 20
+    assert seen["plan"] == seen["encode"] + 5 == priority() + 5  # the main thread is untouched
