@@ -114,3 +114,10 @@ class WriteDeadline(XSearchError):
 
     code = "write_deadline"
     status_code = 503
+
+
+class ChunkWorkerCrashed(XSearchError):
+    """The worker process chunking a document died, twice (xsearch.text.chunk_pool)."""
+
+    code = "chunk_worker_crashed"
+    status_code = 503

@@ -539,7 +539,7 @@ class IndexingService:
 
         LimitExceeded (a document over the passage limit) refuses the whole call.
         """
-        from xsearch.text.chunk_pool import ChunkWorkerCrashed
+        from xsearch.errors import ChunkWorkerCrashed
 
         try:
             self.chunk(item, deadline=deadline)

@@ -21,10 +21,10 @@ from xsearch.api.passage_batch import PassageBatcher
 from tests.indexer.conftest import SENTENCES
 from tests.reliability.conftest import assert_consistent
 from xsearch.documents import Document
-from xsearch.errors import LimitExceeded, WriteDeadline
+from xsearch.errors import ChunkWorkerCrashed, LimitExceeded, WriteDeadline
 from xsearch.runtime import Engine
 from xsearch.text import document_passages
-from xsearch.text.chunk_pool import ChunkPool, ChunkWorkerCrashed, DeadlineTokens
+from xsearch.text.chunk_pool import ChunkPool, DeadlineTokens
 
 MIXED = " ".join(SENTENCES)  # twelve sentences, six languages
 

@@ -34,18 +34,11 @@ from typing import Any
 
 from xsearch import errors
 from xsearch.documents import Document, Passage
-from xsearch.errors import WriteDeadline, XSearchError
+from xsearch.errors import ChunkWorkerCrashed, WriteDeadline, XSearchError
 
 # Attempts per document: a worker killed under one document that was only
 # queued behind the culprit must not fail that document.
 ATTEMPTS = 2
-
-
-class ChunkWorkerCrashed(XSearchError):
-    """The worker process chunking a document died, twice."""
-
-    code = "chunk_worker_crashed"
-    status_code = 503
 
 
 class DeadlineTokens:
