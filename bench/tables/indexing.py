@@ -59,10 +59,22 @@ def indexing(root: Path) -> str:
                 ", ".join(f"{k} {v:.0%}" for k, v in r["stage_cpu_share"].items()),
             ),
         ]
+    if "attempts" in r:  # side-stage niceness, one pipeline run each, side by side
+        rows.append(
+            (
+                "pipeline / encoder alone by side-stage niceness (runs in order)",
+                ", ".join(
+                    f"+{a['side_nice']}: {a['pipeline_over_encoder_alone']:.2f}"
+                    for a in r["attempts"]
+                ),
+            )
+        )
     knobs = ""
+    if r.get("side_nice") is not None:
+        knobs += f", side stages at niceness +{r['side_nice']}"
     if "batch_tokens" in r:
         interval = r.get("switch_interval_s")
-        knobs = f", encoder batches of ≤ {r['batch_tokens']:,} tokens, GIL switch interval " + (
+        knobs += f", encoder batches of ≤ {r['batch_tokens']:,} tokens, GIL switch interval " + (
             f"{interval * 1000:g} ms" if interval else "Python's default"
         )
     return "\n".join(
