@@ -63,7 +63,9 @@ def collection(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, An
     return {**build(home, bundle, base, ns.passages, seed=7), "reused": False}
 
 
-def _timed(fn: Callable[..., Any], sink: dict[str, float], name: str) -> Callable[..., Any]:
+def _timed(
+    fn: Callable[..., Any], sink: dict[str, float], name: str, calls: dict[str, int]
+) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
@@ -71,6 +73,7 @@ def _timed(fn: Callable[..., Any], sink: dict[str, float], name: str) -> Callabl
             return fn(*args, **kwargs)
         finally:
             sink[name] += time.perf_counter() - t0
+            calls[name] += 1
 
     return wrapper
 
@@ -95,6 +98,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
     variants = [(r, p) for r in RANKINGS for p in PATHS]
     times: dict[tuple[str, str], list[float]] = defaultdict(list)
     store_s: dict[tuple[str, str], dict[str, float]] = {v: defaultdict(float) for v in variants}
+    store_n: dict[tuple[str, str], dict[str, int]] = {v: defaultdict(int) for v in variants}
     identical = {r: 0 for r in RANKINGS}
     with open_store(settings) as store:
         searcher = Searcher(encoder, store, settings)
@@ -103,7 +107,8 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
 
         def run(i: int, ranking: str, path: str, timed: bool) -> list[dict]:
             for n in STORE_CALLS:  # time each store call into this variant's sink
-                setattr(store, n, _timed(originals[n], store_s[(ranking, path)], n))
+                v = (ranking, path)
+                setattr(store, n, _timed(originals[n], store_s[v], n, store_n[v]))
             searcher.full_payloads = path == "full"
             req = SearchRequest(query=queries[i], collection=COLLECTION, k=ns.k,
                                 **RANKINGS[ranking])  # fmt: skip
@@ -116,7 +121,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         for i in range(min(10, len(queries))):  # warm the caches and the shard
             for ranking, path in variants:
                 run(i, ranking, path, timed=False)
-        for sink in store_s.values():
+        for sink in [*store_s.values(), *store_n.values()]:
             sink.clear()
         for rnd in range(ns.rounds):
             for i in range(len(queries)):
@@ -140,6 +145,12 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
             "mean_ms": round(float(t.mean()), 3),
             "store_ms_per_search": {n: round(s * 1000 / n_runs, 3)
                                     for n, s in sorted(store_s[(ranking, path)].items())},
+            "store_calls_per_search": {n: round(c / n_runs, 3)
+                                       for n, c in sorted(store_n[(ranking, path)].items())},
+            # what is not a store call: ranking in Python, hits, the response
+            "python_ms_per_search": round(float(t.mean())
+                                          - sum(store_s[(ranking, path)].values()) * 1000
+                                          / n_runs, 3),
         })  # fmt: skip
     p50 = {(r["ranking"], r["path"]): r["p50_ms"] for r in rows}
     mean = {(r["ranking"], r["path"]): r["mean_ms"] for r in rows}

@@ -12,12 +12,21 @@ from bench.tables._source import load, source_note
 
 RESULT = "bench/results/search_cost.json"
 RESULT_20K = "bench/results/search_cost_20k.json"
-COLUMNS = ["ranking", "path", "p50 ms", "p99 ms", "mean ms", "store calls, ms per search"]
+COLUMNS = ["ranking", "path", "p50 ms", "p99 ms", "mean ms",
+           "store calls, ms per search (calls per search)", "Python ms"]  # fmt: skip
 
 
 def _calls(v: dict[str, Any]) -> str:
     calls = v["store_ms_per_search"]
-    return ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(calls.items(), key=lambda t: -t[1]))
+    count = v.get("store_calls_per_search") or {}
+    return ", ".join(
+        f"{n} {ms:.2f}" + (f" ({count[n]:.2f})" if n in count else "")
+        for n, ms in sorted(calls.items(), key=lambda t: -t[1])
+    )
+
+
+def _python(v: dict[str, Any]) -> str:
+    return f"{v['python_ms_per_search']:.2f}" if "python_ms_per_search" in v else "-"
 
 
 def _payloads(path: str) -> str:
@@ -27,10 +36,10 @@ def _payloads(path: str) -> str:
 def search_cost_table(root: Path, rel: str = RESULT) -> str:
     doc = load(root, rel)
     res = doc["results"]
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|---|---|---:|---:|---:|---|"]
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|---|---|---:|---:|---:|---|---:|"]
     lines += [
         f"| {v['ranking']} | {_payloads(v['path'])} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} "
-        f"| {v['mean_ms']:.2f} | {_calls(v)} |"
+        f"| {v['mean_ms']:.2f} | {_calls(v)} | {_python(v)} |"
         for v in res["variants"]
     ]
     r = res["ratios"]
