@@ -74,7 +74,35 @@ def search_cost_table(root: Path, rel: str = RESULT) -> str:
         f"payload it returns (doc_id+lang: {where.split(',')[0]}): {pool}.{kept} Load "
         f"average {res['load_at_start']} at the start, {res['load_at_end']} at the end."
     )
-    return "\n".join(lines) + "\n\n" + note + "\n\n" + source_note(rel, doc)
+    return "\n".join(lines) + "\n\n" + note + _gap(res) + "\n\n" + source_note(rel, doc)
+
+
+_GAP_ROWS = {
+    "query": "the one dense/centred query (default: the 200-candidate fair pool, no payload; "
+    "dense: a few times the page, with the hits' payloads)",
+    "query_lexical": "the lexical peek (8 hits, query language)",
+    "query_hybrid": "the fused dense + lexical query (200 hits, query language)",
+    "with_payloads": "the page's payloads (one retrieve of the page's hits)",
+}
+
+
+def _gap(res: dict[str, Any]) -> str:
+    """Where each ms of the default ranking beyond the dense path goes (mean per search,
+    the "now" rows): a table the prose can quote."""
+    by = {(v["ranking"], v["path"]): v for v in res["variants"]}
+    a, b = by.get(("default", "lean")), by.get(("dense", "lean"))
+    if a is None or b is None or "python_ms_per_search" not in a:
+        return ""
+    rows = ["", "", "| default minus dense (mean ms per search) | ms | calls per search |",
+            "|---|---:|---:|"]  # fmt: skip
+    for call, what in _GAP_ROWS.items():
+        ms = a["store_ms_per_search"].get(call, 0.0) - b["store_ms_per_search"].get(call, 0.0)
+        n = (a.get("store_calls_per_search") or {}).get(call, 0.0)
+        rows.append(f"| {what} | {ms:+.2f} | {n:.2f} |")
+    py = a["python_ms_per_search"] - b["python_ms_per_search"]
+    rows.append(f"| Python: ranking (turns, grouping, slots), hits, response | {py:+.2f} | |")
+    rows.append(f"| **total** | **{a['mean_ms'] - b['mean_ms']:+.2f}** | |")
+    return "\n".join(rows)
 
 
 TABLES: dict[str, Callable[[Path], str]] = {

@@ -38,3 +38,4 @@ def test_measure_compares_both_paths_and_renders(tiny_bundle: Path, tmp_path: Pa
     parts = sum(lean["store_ms_per_search"].values()) + lean["python_ms_per_search"]
     assert abs(parts - lean["mean_ms"]) < 0.01
     assert lean["store_calls_per_search"]["query"] >= 1.0  # the fair pool, every search
+    assert "| **total** |" in table  # where the default's extra ms go
