@@ -134,6 +134,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         for n, fn in originals.items():
             setattr(store, n, fn)
         pool = pool_query(store, COLLECTION, vectors, ns.rounds)
+        fused = fused_query(searcher, COLLECTION, queries, vectors, guesses, ns.rounds)
     n_runs = ns.rounds * len(queries)
     rows = []
     for ranking, path in variants:
@@ -167,7 +168,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         "queries": len(queries), "rounds": ns.rounds, "k": ns.k, "threads": ns.threads,
         "variants": rows, "ratios": ratios,
         "identical_hits": {r: f"{identical[r]}/{n_runs}" for r in RANKINGS},
-        "fair_pool_query_ms": pool, "rank_map": rank_map,
+        "fair_pool_query_ms": pool, "fused_query_ms": fused, "rank_map": rank_map,
     }  # fmt: skip
 
 
@@ -205,6 +206,51 @@ def pool_query(store: Any, name: str, vectors: np.ndarray, rounds: int) -> dict[
                 store.query(name, v, using=CENTERED, k=_FAIR_POOL, fields=fields)
                 spent[kind] += time.perf_counter() - t0
     return {k: round(s * 1000 / (rounds * len(vectors)), 3) for k, s in spent.items()}
+
+
+def fused_query(
+    searcher: Any, name: str, queries: list[str], vectors: np.ndarray, guesses: list[Any],
+    rounds: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The hybrid step's fused query (dense + lexical prefetches of 200 in the query's
+    language, RRF in Qdrant) against its lexical prefetch alone (what a fusion done in
+    Python over the pool's own dense order would still ask the store for), interleaved,
+    mean ms over the queries that have a language in the collection and a word
+    that is not a stop word: how much of the fused query is its dense prefetch."""
+    from xsearch.ranking.lexical import query_vector
+    from xsearch.search import _FAIR_POOL
+    from xsearch.store.base import DENSE, SearchFilter
+
+    store = searcher.store
+    langs = set(searcher._language_counts(_Req(name)))
+    stop = searcher._stop_words()
+    todo = [(query_vector(q, stop), v, g.lang) for q, v, g in zip(queries, vectors, guesses,
+                                                                   strict=True)]  # fmt: skip
+    todo = [(sp, v, lang) for sp, v, lang in todo if sp[0] and lang in langs]
+    spent = {"fused": 0.0, "lexical_only": 0.0}
+    for _ in range(rounds):
+        for sparse, v, lang in todo:
+            flt = SearchFilter(langs=[lang])
+            t0 = time.perf_counter()
+            store.query_hybrid(name, v, sparse, using_dense=DENSE, k=_FAIR_POOL, flt=flt,
+                               prefetch_k=_FAIR_POOL, weights=(1.0, 1.0), rrf_k=5,
+                               fields=("doc_id", "lang"))  # fmt: skip
+            t1 = time.perf_counter()
+            store.query_lexical(name, sparse, k=_FAIR_POOL, flt=flt, fields=("doc_id", "lang"))
+            t2 = time.perf_counter()
+            spent["fused"] += t1 - t0
+            spent["lexical_only"] += t2 - t1
+    n = max(rounds * len(todo), 1)
+    return {"queries": len(todo), **{k: round(s * 1000 / n, 3) for k, s in spent.items()}}
+
+
+class _Req:
+    """The two fields ``Searcher._language_counts`` reads of a request."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        self.langs = None
+        self.exclude_langs = None
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -102,6 +102,12 @@ def _gap(res: dict[str, Any]) -> str:
     py = a["python_ms_per_search"] - b["python_ms_per_search"]
     rows.append(f"| Python: ranking (turns, grouping, slots), hits, response | {py:+.2f} | |")
     rows.append(f"| **total** | **{a['mean_ms'] - b['mean_ms']:+.2f}** | |")
+    fq = res.get("fused_query_ms")
+    if fq and fq.get("queries"):
+        rows += ["", f"The fused query alone, mean of {fq['queries']} queries with a language "
+                 "in the collection and a word that is not a stop word: "
+                 f"{fq['fused']:.2f} ms; its lexical prefetch alone (200 hits): "
+                 f"{fq['lexical_only']:.2f} ms."]  # fmt: skip
     return "\n".join(rows)
 
 

@@ -39,3 +39,4 @@ def test_measure_compares_both_paths_and_renders(tiny_bundle: Path, tmp_path: Pa
     assert abs(parts - lean["mean_ms"]) < 0.01
     assert lean["store_calls_per_search"]["query"] >= 1.0  # the fair pool, every search
     assert "| **total** |" in table  # where the default's extra ms go
+    assert set(res["fused_query_ms"]) == {"queries", "fused", "lexical_only"}
