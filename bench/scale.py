@@ -11,7 +11,10 @@ code the indexer uses: ``RankingData.decorate`` (centred + lexical vectors),
 
 Then ``xsearch serve`` answers real Tatoeba queries at each concurrency, for
 the default ranking (the server's settings) and the plain dense path
-(``balance=none&mode=dense``) side by side, and the store is checked for
+(``balance=none&mode=dense``) side by side: at each level they take turns in
+``--slices`` slices (ABBA order), so that load from elsewhere on the machine
+hits both alike (measured one after the other, the ratio was at the mercy of
+whatever started in between). The store is checked for
 recall@10 of HNSW against exact search on the dense and centred vectors.
 
     python -m bench.scale --passages 300000            # the issue's size
@@ -31,6 +34,7 @@ bench/tables/scale.py renders the README table.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -44,8 +48,10 @@ from urllib.parse import urlencode
 import numpy as np
 
 from bench.api_load import (
+    _load,
     free_port,
-    measure,
+    process_cpu_seconds,
+    scrape,
     sentences,
     start_server,
     stop_server,
@@ -213,7 +219,10 @@ def recall_at_10(store: Any, base: dict[str, Any], dim: int, rng: np.random.Gene
 
 
 def serve_and_load(home: Path, bundle: Path, ns: argparse.Namespace) -> list[dict[str, Any]]:
-    """Both rankings at every concurrency, interleaved per level, one server."""
+    """Both rankings at every concurrency, one server. At each level the two take
+    turns in ``ns.slices`` slices of ``duration / slices`` seconds each (ABBA order),
+    so a change of machine load during the level hits both alike: measured one
+    after the other, a neighbour that started in between decided the ratio."""
     import httpx
 
     pool = sentences()
@@ -235,20 +244,61 @@ def serve_and_load(home: Path, bundle: Path, ns: argparse.Namespace) -> list[dic
         wait_ready(port, proc)
         httpx.get(f"http://127.0.0.1:{port}/ready", timeout=10)
         for i, c in enumerate(ns.concurrency):
-            for k, mode in enumerate(modes):
-                lv = measure(port, proc.pid, mode, c, paths[mode], ns, offset=(2 * i + k) * 10**6)
-                rows.append({
-                    "ranking": mode, "concurrency": c, "requests": lv.requests,
-                    "errors": lv.errors, "req_per_s": round(lv.rps, 1),
-                    "p50_ms": round(lv.p50_ms, 2), "p99_ms": round(lv.p99_ms, 2),
-                    "server_cpu_ms_per_req": round(lv.cpu_ms, 2),
-                    "search_ms": round(lv.search_ms, 2), "encode_ms": round(lv.encode_ms, 2),
-                    "server_rss_mb": round(_rss_mb(proc.pid)),
-                })  # fmt: skip
+            for k, mode in enumerate(modes):  # warm-up, unmeasured
+                asyncio.run(_load(port, paths[mode], (2 * i + k) * 10**6, c, ns.warmup, None))
+            sums = {m: _Sums() for m in modes}
+            for sl, mode in turns(list(modes), ns.slices):
+                start = (2 * i + list(modes).index(mode)) * 10**6 + 100_000 + sl * 10_000
+                sums[mode].add(port, proc.pid, paths[mode], start, c, ns.duration / ns.slices)
+            for mode in modes:
+                rows.append(sums[mode].row(mode, c, _rss_mb(proc.pid)))
                 print(f"{mode} c={c}: {rows[-1]}", file=sys.stderr, flush=True)
     finally:
         stop_server(proc)
     return rows
+
+
+def turns(modes: list[str], slices: int) -> list[tuple[int, str]]:
+    """(slice, mode) in measuring order: ABBA ABBA..., so that a load trend over the
+    level costs each mode the same on average."""
+    return [(sl, m) for sl in range(slices) for m in (modes if sl % 2 == 0 else modes[::-1])]
+
+
+class _Sums:
+    """One ranking's requests, latencies, server CPU and server timings over its slices."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.done = self.errors = 0
+        self.seconds = self.cpu = 0.0
+        self.metrics: dict[str, float] = {}
+
+    def add(self, port: int, pid: int, paths: list[str], start: int, c: int, secs: float) -> None:
+        before, cpu0 = scrape(port), process_cpu_seconds(pid)
+        done, errors, seconds = asyncio.run(_load(port, paths, start, c, secs, self.latencies))
+        self.cpu += process_cpu_seconds(pid) - cpu0
+        after = scrape(port)
+        for k in after:
+            self.metrics[k] = self.metrics.get(k, 0.0) + after[k] - before[k]
+        self.done += done
+        self.errors += errors
+        self.seconds += seconds
+
+    def row(self, mode: str, c: int, rss_mb: float) -> dict[str, Any]:
+        lat = np.asarray(self.latencies) * 1000
+        d = self.metrics
+        return {
+            "ranking": mode, "concurrency": c, "requests": self.done, "errors": self.errors,
+            "req_per_s": round(self.done / self.seconds, 1),
+            "p50_ms": round(float(np.percentile(lat, 50)), 2),
+            "p99_ms": round(float(np.percentile(lat, 99)), 2),
+            "server_cpu_ms_per_req": round(1000 * self.cpu / max(self.done, 1), 2),
+            "search_ms": round(1000 * d["xsearch_search_seconds_sum"]
+                               / max(d["xsearch_search_seconds_count"], 1), 2),
+            "encode_ms": round(1000 * d["xsearch_encode_seconds_sum"]
+                               / max(d["xsearch_encode_batch_size_count"], 1), 2),
+            "server_rss_mb": round(rss_mb),
+        }  # fmt: skip
 
 
 def _rss_mb(pid: int) -> float:
@@ -270,6 +320,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     ap.add_argument("--duration", type=float, default=10.0, help="measured seconds per level")
     ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per level")
+    ap.add_argument("--slices", type=int, default=4, help="turns each ranking takes per "
+                    "level (ABBA order; each measures duration/slices seconds)")  # fmt: skip
     ap.add_argument("--threads", type=int, default=0, help="XSEARCH_THREADS of the server")
     ap.add_argument("--bundle", default=None, help="bundle name or folder (default: default)")
     ap.add_argument("--home", type=Path, default=None, help="where the collection is built "
@@ -306,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         "languages": sorted(set(base["langs"])), "noise": NOISE, "store": store,
         "levels": levels, "load_at_start": round(load_start, 2),
         "load_at_end": round(os.getloadavg()[0], 2), "duration_s": ns.duration,
+        "slices": ns.slices,
     }  # fmt: skip
     write_result(ns.out, results, command=["python", "-m", "bench.scale", *argv])
     print(json.dumps(results, indent=1))

@@ -63,7 +63,9 @@ def collection(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, An
     return {**build(home, bundle, base, ns.passages, seed=7), "reused": False}
 
 
-def _timed(fn: Callable[..., Any], sink: dict[str, float], name: str) -> Callable[..., Any]:
+def _timed(
+    fn: Callable[..., Any], sink: dict[str, float], name: str, calls: dict[str, int]
+) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
@@ -71,6 +73,7 @@ def _timed(fn: Callable[..., Any], sink: dict[str, float], name: str) -> Callabl
             return fn(*args, **kwargs)
         finally:
             sink[name] += time.perf_counter() - t0
+            calls[name] += 1
 
     return wrapper
 
@@ -95,6 +98,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
     variants = [(r, p) for r in RANKINGS for p in PATHS]
     times: dict[tuple[str, str], list[float]] = defaultdict(list)
     store_s: dict[tuple[str, str], dict[str, float]] = {v: defaultdict(float) for v in variants}
+    store_n: dict[tuple[str, str], dict[str, int]] = {v: defaultdict(int) for v in variants}
     identical = {r: 0 for r in RANKINGS}
     with open_store(settings) as store:
         searcher = Searcher(encoder, store, settings)
@@ -103,7 +107,8 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
 
         def run(i: int, ranking: str, path: str, timed: bool) -> list[dict]:
             for n in STORE_CALLS:  # time each store call into this variant's sink
-                setattr(store, n, _timed(originals[n], store_s[(ranking, path)], n))
+                v = (ranking, path)
+                setattr(store, n, _timed(originals[n], store_s[v], n, store_n[v]))
             searcher.full_payloads = path == "full"
             req = SearchRequest(query=queries[i], collection=COLLECTION, k=ns.k,
                                 **RANKINGS[ranking])  # fmt: skip
@@ -116,7 +121,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         for i in range(min(10, len(queries))):  # warm the caches and the shard
             for ranking, path in variants:
                 run(i, ranking, path, timed=False)
-        for sink in store_s.values():
+        for sink in [*store_s.values(), *store_n.values()]:
             sink.clear()
         for rnd in range(ns.rounds):
             for i in range(len(queries)):
@@ -129,6 +134,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         for n, fn in originals.items():
             setattr(store, n, fn)
         pool = pool_query(store, COLLECTION, vectors, ns.rounds)
+        fused = fused_query(searcher, COLLECTION, queries, vectors, guesses, ns.rounds)
     n_runs = ns.rounds * len(queries)
     rows = []
     for ranking, path in variants:
@@ -140,6 +146,12 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
             "mean_ms": round(float(t.mean()), 3),
             "store_ms_per_search": {n: round(s * 1000 / n_runs, 3)
                                     for n, s in sorted(store_s[(ranking, path)].items())},
+            "store_calls_per_search": {n: round(c / n_runs, 3)
+                                       for n, c in sorted(store_n[(ranking, path)].items())},
+            # what is not a store call: ranking in Python, hits, the response
+            "python_ms_per_search": round(float(t.mean())
+                                          - sum(store_s[(ranking, path)].values()) * 1000
+                                          / n_runs, 3),
         })  # fmt: skip
     p50 = {(r["ranking"], r["path"]): r["p50_ms"] for r in rows}
     mean = {(r["ranking"], r["path"]): r["mean_ms"] for r in rows}
@@ -156,7 +168,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         "queries": len(queries), "rounds": ns.rounds, "k": ns.k, "threads": ns.threads,
         "variants": rows, "ratios": ratios,
         "identical_hits": {r: f"{identical[r]}/{n_runs}" for r in RANKINGS},
-        "fair_pool_query_ms": pool, "rank_map": rank_map,
+        "fair_pool_query_ms": pool, "fused_query_ms": fused, "rank_map": rank_map,
     }  # fmt: skip
 
 
@@ -194,6 +206,51 @@ def pool_query(store: Any, name: str, vectors: np.ndarray, rounds: int) -> dict[
                 store.query(name, v, using=CENTERED, k=_FAIR_POOL, fields=fields)
                 spent[kind] += time.perf_counter() - t0
     return {k: round(s * 1000 / (rounds * len(vectors)), 3) for k, s in spent.items()}
+
+
+def fused_query(
+    searcher: Any, name: str, queries: list[str], vectors: np.ndarray, guesses: list[Any],
+    rounds: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The hybrid step's fused query (dense + lexical prefetches of 200 in the query's
+    language, RRF in Qdrant) against its lexical prefetch alone (what a fusion done in
+    Python over the pool's own dense order would still ask the store for), interleaved,
+    mean ms over the queries that have a language in the collection and a word
+    that is not a stop word: how much of the fused query is its dense prefetch."""
+    from xsearch.ranking.lexical import query_vector
+    from xsearch.search import _FAIR_POOL
+    from xsearch.store.base import DENSE, SearchFilter
+
+    store = searcher.store
+    langs = set(searcher._language_counts(_Req(name)))
+    stop = searcher._stop_words()
+    todo = [(query_vector(q, stop), v, g.lang) for q, v, g in zip(queries, vectors, guesses,
+                                                                   strict=True)]  # fmt: skip
+    todo = [(sp, v, lang) for sp, v, lang in todo if sp[0] and lang in langs]
+    spent = {"fused": 0.0, "lexical_only": 0.0}
+    for _ in range(rounds):
+        for sparse, v, lang in todo:
+            flt = SearchFilter(langs=[lang])
+            t0 = time.perf_counter()
+            store.query_hybrid(name, v, sparse, using_dense=DENSE, k=_FAIR_POOL, flt=flt,
+                               prefetch_k=_FAIR_POOL, weights=(1.0, 1.0), rrf_k=5,
+                               fields=("doc_id", "lang"))  # fmt: skip
+            t1 = time.perf_counter()
+            store.query_lexical(name, sparse, k=_FAIR_POOL, flt=flt, fields=("doc_id", "lang"))
+            t2 = time.perf_counter()
+            spent["fused"] += t1 - t0
+            spent["lexical_only"] += t2 - t1
+    n = max(rounds * len(todo), 1)
+    return {"queries": len(todo), **{k: round(s * 1000 / n, 3) for k, s in spent.items()}}
+
+
+class _Req:
+    """The two fields ``Searcher._language_counts`` reads of a request."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        self.langs = None
+        self.exclude_langs = None
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -11,6 +11,7 @@ from xsearch.provenance import read_result
 
 RESULT = Path("bench") / "results" / "scale.json"
 RESULT_100K = Path("bench") / "results" / "scale_100k.json"
+RESULT_REPEAT = Path("bench") / "results" / "scale_repeat.json"
 COLUMNS = ["ranking", "concurrency", "req/s", "p50 ms", "p99 ms", "server CPU ms/req",
            "search ms", "server RSS MB", "errors"]  # fmt: skip
 
@@ -46,6 +47,11 @@ def scale_table(root: Path, rel: Path = RESULT) -> str:
         f"{res['load_at_end']} at the end (commit {str(prov['commit'])[:10]}"
         f"{', dirty tree' if prov['dirty'] else ''})."
     )
+    if res.get("slices"):
+        note += (
+            f" The two rankings took turns at each level: {res['slices']} slices each, "
+            f"ABBA order, {res['duration_s'] / res['slices']:.1f} s per slice."
+        )
     return "\n".join(lines) + "\n\n" + note + _goals(res["levels"])
 
 
@@ -72,4 +78,5 @@ def _goals(levels: list[dict[str, Any]]) -> str:
 TABLES: dict[str, Callable[[Path], str]] = {
     "scale": scale_table,
     "scale_100k": lambda root: scale_table(root, RESULT_100K),
+    "scale_repeat": lambda root: scale_table(root, RESULT_REPEAT),
 }

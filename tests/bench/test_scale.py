@@ -64,3 +64,11 @@ def test_reuse_measures_the_recorded_collection_without_building(
     assert (again["build_s"], again["optimize_s"]) == (built["build_s"], built["optimize_s"])
     assert again["points"] == 200 and 0.0 <= again["recall10_dense"] <= 1.0
     assert reused(tmp_path, base, 300, seed=1) is None  # another size: built again
+
+
+def test_the_rankings_take_turns_in_abba_order() -> None:
+    from bench.scale import turns
+
+    got = turns(["default", "dense"], 4)
+    assert [m for _, m in got] == ["default", "dense", "dense", "default"] * 2
+    assert [sl for sl, _ in got] == [0, 0, 1, 1, 2, 2, 3, 3]

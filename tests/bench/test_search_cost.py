@@ -33,3 +33,10 @@ def test_measure_compares_both_paths_and_renders(tiny_bundle: Path, tmp_path: Pa
     write_result(tmp_path / "bench/results/search_cost.json", doc, command="python -m bench.x")
     table = TABLES["search_cost"](tmp_path)
     assert "| default | now |" in table and "default 4/4, dense 4/4" in table
+    lean = by[("default", "lean")]
+    # every ms of a search is a store call or Python: the split adds up to the mean
+    parts = sum(lean["store_ms_per_search"].values()) + lean["python_ms_per_search"]
+    assert abs(parts - lean["mean_ms"]) < 0.01
+    assert lean["store_calls_per_search"]["query"] >= 1.0  # the fair pool, every search
+    assert "| **total** |" in table  # where the default's extra ms go
+    assert set(res["fused_query_ms"]) == {"queries", "fused", "lexical_only"}

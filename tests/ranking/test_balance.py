@@ -77,3 +77,39 @@ def test_place_in_slots_reorders_only_the_slots_and_keeps_scores() -> None:
     out = place_in_slots(pts, [0, 2, 4], lexical)
     assert _ids(out) == [4, 1, 2, 3, 0]  # 0 was not in the lexical list: last slot
     assert [p.score for p in out] == [pts[i].score for i in (4, 1, 2, 3, 0)]
+
+
+def _soft_turns_reference(docs: list, penalty: float) -> list:  # noqa: ANN001
+    """The soft turns as first written (tuples sorted in Python): the numpy version
+    must give exactly this order."""
+    import numpy as np
+
+    by_lang: dict = {}
+    for pos, p in enumerate(docs):
+        by_lang.setdefault(str(p.payload.get("lang") or "und"), []).append((pos, p))
+    spread = float(np.std([p.score for p in docs])) or 1.0
+    keyed = [
+        (p.score - penalty * spread * r, pos, p)
+        for v in by_lang.values()
+        for r, (pos, p) in enumerate(v)
+    ]
+    return [p for _, _, p in sorted(keyed, key=lambda t: (-t[0], t[1]))]
+
+
+def test_soft_turns_match_the_reference_order_on_random_pools() -> None:
+    import random
+
+    from xsearch.store.records import ScoredPoint
+
+    rng = random.Random(11)
+    for trial in range(200):
+        n = rng.choice((2, 3, 10, 200))
+        langs = rng.sample(["en", "de", "fr", "zh", "ar", None], rng.randint(1, 5))
+        # ties on purpose: coarse scores, so the ranking position must break them
+        scores = sorted((round(rng.random(), rng.choice((1, 2, 6))) for _ in range(n)),
+                        reverse=True)  # fmt: skip
+        docs = [ScoredPoint(str(i), s, {"doc_id": f"d{i}", "lang": rng.choice(langs)})
+                for i, s in enumerate(scores)]  # fmt: skip
+        for penalty in (0.0, 0.5, 2.0, 1e6):
+            got = [p.id for p in take_turns(docs, penalty)]
+            assert got == [p.id for p in _soft_turns_reference(docs, penalty)], (trial, penalty)

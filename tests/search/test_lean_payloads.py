@@ -148,3 +148,32 @@ def test_lean_path_is_identical_on_xquad(
     with Engine(settings) as engine:
         assert all(r.status == "indexed" for r in engine.indexer.index_documents("xq", docs))
         assert _check_all(engine, "xq", queries) > 200
+
+
+def test_the_lexical_step_is_skipped_only_where_it_cannot_change_the_page(
+    tiny_engine: Any,
+) -> None:
+    """Hybrid queries whose page ends before the first query-language place (or with
+    one query-language document) skip the peek and the fused query: same hits as
+    the path that always runs them, fewer store queries."""
+    searcher = tiny_engine.searcher
+    store = searcher.store
+    calls = {"lean": 0, "full": 0}
+    original = store.query_lexical
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls["full" if searcher.full_payloads else "lean"] += 1
+        return original(*args, **kwargs)
+
+    store.query_lexical = counted
+    try:
+        compared = 0
+        for q, k, langs in itertools.product(QUERIES, (1, 2, 5), (None, ["en", "de"])):
+            req = SearchRequest(query=q, collection="lean", k=k, langs=langs, query_lang="en")
+            lean, full = _answers(tiny_engine, req)
+            assert lean == full, (q, k, langs)
+            compared += len(full)
+    finally:
+        del store.query_lexical  # the instance attribute: the class method again
+    assert compared > 0
+    assert calls["lean"] < calls["full"], calls

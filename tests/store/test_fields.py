@@ -40,3 +40,18 @@ def test_lexical_and_hybrid_queries_with_fields(ro, corpus) -> None:  # noqa: AN
     lean = store.query_hybrid(name, q, sparse, fields=FIELDS, **kw)
     assert lean and _key(lean) == _key(store.query_hybrid(name, q, sparse, **kw))
     assert all("text" not in p.payload for p in lean)
+
+
+def test_with_payloads_and_retrieve_read_only_the_fields_asked_for(ro, corpus) -> None:  # noqa: ANN001
+    """The search page is read with the keys a hit is made of, not the whole payload."""
+    store, name = ro
+    lean = store.query(name, corpus.vectors[5], using=DENSE, k=8, fields=FIELDS)
+    keys = ("doc_id", "text", "title")
+    some = store.with_payloads(name, lean, fields=keys)
+    whole = store.with_payloads(name, lean)
+    assert _key(some) == _key(whole) == _key(lean)
+    assert all(set(p.payload) == set(keys) for p in some)
+    assert [{k: p.payload[k] for k in keys} for p in whole] == [p.payload for p in some]
+    got = store.retrieve(name, [p.id for p in lean[:3]], fields=("lang",))
+    assert [p.id for p in got] == [p.id for p in lean[:3]]
+    assert all(set(p.payload) == {"lang"} for p in got)

@@ -276,16 +276,28 @@ class Store(ABC):
         return state_from_payloads(self._payloads(name, doc_state_ids(doc_ids), STATE_FIELDS))
 
     def retrieve(
-        self, name: str, ids: Sequence[str], *, with_vectors: bool = False
+        self,
+        name: str,
+        ids: Sequence[str],
+        *,
+        with_vectors: bool = False,
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredPoint]:
+        """Points by id, in the order of ``ids`` (absent ones left out); ``fields``: the
+        payload keys to return (None: the whole payload)."""
         if not ids:
             return []
-        return in_order(ids, self._retrieve(name, [str(i) for i in ids], with_vectors))
+        sel = None if fields is None else list(fields)
+        return in_order(ids, self._retrieve(name, [str(i) for i in ids], with_vectors, sel))
 
-    def with_payloads(self, name: str, points: Sequence[ScoredPoint]) -> list[ScoredPoint]:
-        """``points`` (found with a few payload ``fields``) with their whole payloads,
-        each keeping its score. A point deleted since it was found is left out."""
-        full = {p.id: p.payload for p in self.retrieve(name, [p.id for p in points])}
+    def with_payloads(
+        self, name: str, points: Sequence[ScoredPoint], fields: Sequence[str] | None = None
+    ) -> list[ScoredPoint]:
+        """``points`` (found with a few payload ``fields``) with their whole payloads (or
+        the keys in ``fields``), each keeping its score. A point deleted since it was
+        found is left out."""
+        ids = [p.id for p in points]
+        full = {p.id: p.payload for p in self.retrieve(name, ids, fields=fields)}
         return [
             ScoredPoint(p.id, p.score, full[p.id], p.vectors, p.sparse)
             for p in points
@@ -437,7 +449,9 @@ class Store(ABC):
     def _payloads(self, name: str, ids: list[str], fields: list[str]) -> list[dict | None]: ...
 
     @abstractmethod
-    def _retrieve(self, name: str, ids: list[str], with_vectors: bool) -> Sequence[Any]: ...
+    def _retrieve(
+        self, name: str, ids: list[str], with_vectors: bool, fields: list[str] | None = None
+    ) -> Sequence[Any]: ...
 
     @abstractmethod
     def _query(self, name: str, q: DenseQuery) -> Sequence[Any]: ...

@@ -298,8 +298,11 @@ class EdgeStore(Store):
         recs = self._shard(name).retrieve(ids, with_payload=selector, with_vector=False)
         return [r.payload for r in recs]
 
-    def _retrieve(self, name: str, ids: list[str], with_vectors: bool) -> Sequence[Any]:
-        return self._shard(name).retrieve(ids, with_payload=True, with_vector=with_vectors)
+    def _retrieve(
+        self, name: str, ids: list[str], with_vectors: bool, fields: list[str] | None = None
+    ) -> Sequence[Any]:
+        payload = True if fields is None else _payload(tuple(fields))
+        return self._shard(name).retrieve(ids, with_payload=payload, with_vector=with_vectors)
 
     # --- search ---------------------------------------------------------------------
     def _params(self, exact: bool = False) -> Any:

@@ -232,11 +232,14 @@ class ServerStore(Store):
         )
         return [r.payload for r in recs]
 
-    def _retrieve(self, name: str, ids: list[str], with_vectors: bool) -> Sequence[Any]:
+    def _retrieve(
+        self, name: str, ids: list[str], with_vectors: bool, fields: list[str] | None = None
+    ) -> Sequence[Any]:
+        payload: bool | list[str] = True if fields is None else fields
         return self._call(
             name,
             lambda: self.client.retrieve(
-                name, ids=ids, with_payload=True, with_vectors=with_vectors
+                name, ids=ids, with_payload=payload, with_vectors=with_vectors
             ),
         )
 
