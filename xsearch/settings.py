@@ -158,9 +158,9 @@ class Settings(BaseSettings):
     # were written to disk after every write: with 20 API writers of 10 documents,
     # ~6% of the server's CPU. Embedded collections keep them in memory and write
     # them at most this often (and when the store closes); a crash in between is
-    # noticed (the file says "pending") and the statistics recomputed from the points.
+    # noticed (a "stats.pending" file) and the statistics recomputed from the points.
     stats_save_s: float = Field(
-        1.0, ge=0,
+        5.0, ge=0,
         description="seconds between saves of the language statistics of embedded "
         "collections (0: after every write)",
     )

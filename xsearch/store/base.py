@@ -224,9 +224,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:32] or "new"
 
 
-# Set in a collection's metadata FILE while newer metadata (the language statistics)
-# is held in memory by the owning process: found on disk when that process died
-# before writing it, i.e. the statistics there may lag the points (recompute them).
+# In metadata read from disk after the process that held newer metadata (the
+# language statistics) in memory died before writing it: the statistics there may
+# lag the points (recompute them). Never written into the metadata itself.
 STATS_PENDING = "stats_pending"
 
 
@@ -261,9 +261,9 @@ class Store(ABC):
 
         ``defer``: a store owned by this process alone may keep the new metadata
         in memory (this process's readers see it at once) until ``flush_meta``,
-        ``flush`` or ``close``; meanwhile its file carries ``STATS_PENDING`` (see
-        ``stats_pending``), so that a crash is noticed and the statistics
-        recomputed. Stores shared between processes write every call.
+        ``flush`` or ``close``; if the process dies meanwhile, the metadata read
+        afterwards says ``STATS_PENDING`` (see ``stats_pending``), so that the
+        statistics are recomputed. Stores shared between processes write every call.
         """
 
     def flush_meta(self, name: str | None = None) -> None:
