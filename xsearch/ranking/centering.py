@@ -28,7 +28,8 @@ one centre, so new points use the language's *current centre* ``c_L`` (not the
 live mean) and the centre is moved — every ``centered`` vector of that language
 rewritten, from the raw vectors, no re-encoding — when the language, or the
 whole collection, has grown or shrunk by a quarter since (amortised O(1)
-rewrites per point): the centre is shrunk towards the collection mean and scaled
+rewrites per point), and only if that moves its centred vectors by more than
+RECENTRE_TOLERANCE: the centre is shrunk towards the collection mean and scaled
 by the typical spread, which move when other languages grow.
 """
 

@@ -5,9 +5,14 @@ Called by the indexing service around every write and delete:
   its ``lexical`` sparse vector;
 - the per-language running means (collection metadata) gain the new vectors and
   lose the replaced or deleted ones;
-- a language whose count moved by a quarter since its centre was set gets a new
-  centre and its ``centered`` vectors rewritten from the raw ones (no
-  re-encoding), so every point of a language shares one centre.
+- a language whose count (or the collection's) moved by a quarter since its
+  centre was last checked is checked: if the new centre would move its stored
+  ``centered`` vectors by more than ``tolerance`` (centering.RECENTRE_TOLERANCE),
+  it gets the new centre and those vectors are rewritten from the raw ones (no
+  re-encoding), so every point of a language shares one centre;
+- the statistics live in the collection metadata; with ``defer_save`` an
+  embedded store keeps them in memory until its flush (EdgeStore.set_meta), and
+  statistics a dead process left pending are recomputed on first use.
 
 Concurrent writers on a server store race on the metadata (read-modify-write);
 ``recompute`` rebuilds exact means from a full scan (``xsearch recenter``).
