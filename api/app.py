@@ -9,6 +9,7 @@ before the server binds its port.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -28,6 +29,7 @@ from xsearch.api.routers import collections, documents, encode, ops, search
 from xsearch.api.security import KeyRing
 
 import xsearch
+from xsearch.errors import XSearchError
 from xsearch.runtime import Engine
 from xsearch.settings import Settings, get_settings
 
@@ -51,6 +53,36 @@ def open_engine(engine: Engine) -> None:
     # (passages written through the API), so neither is paid on a request
     warm_up()
     engine.searcher.warm_up()  # the hybrid stop words, read from the bundle's tokenizer
+    repair_pending_stats(engine)
+
+
+def repair_pending_stats(engine: Engine) -> None:
+    """Recompute the language statistics a killed server left pending (its last
+    statistics were held in memory: see XSEARCH_STATS_SAVE_S), before the first
+    search reads them."""
+    from xsearch.ranking.maintain import RankingData
+    from xsearch.store.base import stats_pending
+
+    store = engine.store
+    if store.kind != "edge":  # only the embedded store defers them
+        return
+    for name in store.list_collections():
+        try:
+            meta = store.get_meta(name)
+            if stats_pending(meta):
+                RankingData(store, int(meta["dimension"])).means(name)
+        except XSearchError as err:  # a damaged collection: its requests say so (503)
+            log.warning("collection %r: %s", name, err)
+
+
+async def _flush_stats(engine: Engine, every_s: float) -> None:
+    """Write the statistics held in memory every ``every_s`` seconds (until cancelled)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await run_in_threadpool(engine.store.flush_meta)
+        except Exception as err:  # a full disk: keep serving, try again next time
+            log.warning("saving the language statistics failed (%s); retrying", err)
 
 
 def _lifespan(
@@ -60,6 +92,7 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = given or Engine.open(state.settings)
         batcher: MicroBatcher | None = None
+        flusher: asyncio.Task[None] | None = None
         try:
             await run_in_threadpool(open_engine, engine)
             searcher = engine.searcher
@@ -76,6 +109,10 @@ def _lifespan(
                 on_batch=on_batch,
             )
             await batcher.start()
+            if state.settings.stats_save_s > 0:
+                flusher = asyncio.create_task(
+                    _flush_stats(engine, state.settings.stats_save_s), name="xsearch-stats-save"
+                )
             state.write_locks = {}  # locks are bound to this server's event loop: fresh ones
             state.engine, state.searcher, state.batcher = engine, searcher, batcher
             _log_start(state)
@@ -89,8 +126,12 @@ def _lifespan(
                 await run_in_threadpool(pool.close)
             if batcher is not None:
                 await batcher.stop()
-            if given is None:  # a caller's engine is the caller's to close
+            if flusher is not None:
+                flusher.cancel()
+            if given is None:  # a caller's engine is the caller's to close (and flush)
                 await run_in_threadpool(engine.close)
+            else:  # the statistics held in memory, now: the caller may read the files
+                await run_in_threadpool(engine.store.flush_meta)
 
     return lifespan
 

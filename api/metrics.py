@@ -137,12 +137,21 @@ class Metrics:
             "xsearch_documents_indexed_total", "documents sent to the API by outcome",
             ("status",),
         )
+        # API writes: passages per encoder call = passages / calls (smaller calls
+        # cost more per passage; the bulk pipeline encodes ~512 per call)
+        self.write_encode_calls = Counter(
+            "xsearch_write_encode_calls_total", "encoder calls of the passage batcher (writes)"
+        )
+        self.write_encode_passages = Counter(
+            "xsearch_write_encode_passages_total", "passages encoded by the passage batcher"
+        )
         self.started = time.time()
 
     def render(self) -> str:
         parts: list[str] = []
         for m in (self.requests, self.latency, self.in_flight, self.encode_seconds,
-                  self.encode_batch, self.search_seconds, self.documents):
+                  self.encode_batch, self.search_seconds, self.documents,
+                  self.write_encode_calls, self.write_encode_passages):
             parts.extend(m.render())
         parts.append("# HELP xsearch_process_start_time_seconds start time of the process")
         parts.append("# TYPE xsearch_process_start_time_seconds gauge")

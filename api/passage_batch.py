@@ -80,11 +80,13 @@ class PassageBatcher:
         max_passages: int = 512,
         slice_chars: int = 2_000,
         call_chars: int = 16_000,
+        on_call: Callable[[int], None] | None = None,
     ) -> None:
         for n in (max_passages, slice_chars, call_chars):
             if n < 1:
                 raise ValueError("max_passages, slice_chars and call_chars must be >= 1")
         self._encode = encode
+        self._on_call = on_call  # passages of each encoder call (metrics)
         self.max_passages = max_passages
         # a large writer's characters per call (at least one passage); a writer of
         # at most call_chars is small: encoded whole, in the small writers' turn
@@ -198,6 +200,8 @@ class PassageBatcher:
             return
         self.calls += 1
         self.sizes.append(len(texts))
+        if self._on_call is not None:
+            self._on_call(len(texts))
         start = 0
         for piece in slices:
             job, end = piece.job, start + piece.hi - piece.lo

@@ -130,6 +130,7 @@ def api_writers(
                             counts["errors"] += 1
 
         pool = [threading.Thread(target=writer) for _ in range(writers)]
+        calls = _encoder_calls(port)
         cpu = process_cpu_seconds(proc.pid)
         started = time.perf_counter()
         for t in pool:
@@ -138,8 +139,10 @@ def api_writers(
             t.join()
         wall = time.perf_counter() - started
         cpu = process_cpu_seconds(proc.pid) - cpu  # the server's, all threads
+        after = _encoder_calls(port)
     finally:
         stop_server(proc)
+    n_calls, n_passages = after[0] - calls[0], after[1] - calls[1]
     return {
         "writers": writers,
         "batch": batch,
@@ -148,7 +151,27 @@ def api_writers(
         "wall_s": round(wall, 2),
         "documents_per_s": counts["indexed"] / wall,
         "cpu_ms_per_doc": cpu / max(counts["indexed"], 1) * 1000,
+        # the passage batcher's encoder calls (None: a server without those metrics)
+        "encoder_calls": n_calls if after[0] >= 0 else None,
+        "passages_per_encoder_call": (
+            round(n_passages / n_calls, 1) if n_calls > 0 and after[0] >= 0 else None
+        ),
     }
+
+
+def _encoder_calls(port: int) -> tuple[int, int]:
+    """(encoder calls, passages) of the server's passage batcher so far, from /metrics;
+    (-1, -1) when it does not export them (a --baseline checkout before they existed)."""
+    import httpx
+
+    found = {}
+    for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text.splitlines():
+        for key in ("xsearch_write_encode_calls_total", "xsearch_write_encode_passages_total"):
+            if line.startswith(key + " "):
+                found[key] = int(float(line.split()[1]))
+    if len(found) < 2:
+        return -1, -1
+    return found["xsearch_write_encode_calls_total"], found["xsearch_write_encode_passages_total"]
 
 
 def _commit(path: Path) -> str:
@@ -200,9 +223,19 @@ def main(argv: list[str] | None = None) -> int:
             # the machine's load moves by 2x within minutes (other engineers' jobs).
             alone = [encoder_alone(engine, texts, len(docs))]
             runs: dict[str, dict[str, Any]] = {}
+            # the pipeline's encoder calls, counted (the API's come from its /metrics)
+            calls: list[int] = []
+            encode = engine.encoder.encode_with_stats
+
+            def counted(texts: Any, *a: Any, **kw: Any) -> Any:
+                calls.append(len(texts))
+                return encode(texts, *a, **kw)
+
+            engine.encoder.encode_with_stats = counted
             started, cpu = time.perf_counter(), time.process_time()
             stats = run_pipeline(engine, corpus, args.unit_passages)
             cpu = time.process_time() - cpu
+            engine.encoder.encode_with_stats = encode
             runs["pipeline"] = {
                 "indexed": stats.indexed,
                 "errors": 0,
@@ -210,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                 "documents_per_s": stats.indexed / stats.wall_seconds,
                 "outside_encoder_share": round(stats.outside_encoder, 4),
                 "cpu_ms_per_doc": cpu / max(stats.indexed, 1) * 1000,
+                "encoder_calls": len(calls),
+                "passages_per_encoder_call": round(sum(calls) / max(len(calls), 1), 1),
             }
             alone.append(encoder_alone(engine, texts, len(docs)))
             runs["api"] = api_writers(

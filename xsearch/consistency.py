@@ -12,7 +12,8 @@ lists where these disagree:
 - ``missing_passages``: a passage 0 whose document lacks some of 0..n-1;
 - ``extra_passages``: passages numbered n or more (left over from a longer version);
 - ``mixed_versions``: passages of one document with different content hashes;
-- ``language_stats``: the statistics' count of a language differs from its points.
+- ``language_stats``: the statistics' count of a language differs from its points,
+  or a process died holding newer statistics in memory (``stats_pending``).
 
 Used by ``xsearch check -c NAME`` and by the fault tests after every fault.
 :func:`repair_collection` deletes what cannot be whole (orphans, incomplete or
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from xsearch.ranking.centering import LanguageMeans
+from xsearch.store.base import stats_pending
 
 if TYPE_CHECKING:
     from xsearch.store.base import Store
@@ -128,7 +130,17 @@ def check_collection(store: Store, collection: str) -> CheckReport:
     }
     for kind, (ids, n) in kinds.items():
         report.findings.append(Finding(kind, f"{len(ids)} {what[kind]}", sorted(ids), n[0]))
-    report.stats_languages = LanguageMeans.counts_from_meta(store.get_meta(collection))
+    meta = store.get_meta(collection)
+    report.stats_languages = LanguageMeans.counts_from_meta(meta)
+    if stats_pending(meta):
+        report.findings.append(
+            Finding(
+                "language_stats",
+                "the language statistics were held in memory by a process that stopped "
+                "before saving them: they may lag the points (the next write, the API "
+                "server's start or `--repair` recomputes them)",
+            )
+        )
     for lang in sorted(set(langs) | set(report.stats_languages)):
         have, counted = langs.get(lang, 0), report.stats_languages.get(lang, 0)
         if have != counted:

@@ -150,7 +150,9 @@ class IndexingService:
             dimension = self.encoder.dimension
             with self._encoder_lock:  # one RankingData (and its lock) per service
                 if self._ranking is None:
-                    self._ranking = RankingData(self.store, dimension)
+                    self._ranking = RankingData(
+                        self.store, dimension, defer_save=self.settings.stats_save_s > 0
+                    )
         return self._ranking
 
     def _ranking_of(self, collection: str) -> RankingData:

@@ -154,6 +154,16 @@ class Settings(BaseSettings):
         description="an API write of at most this many characters is encoded whole; "
         "a call of such writes holds at most this many",
     )
+    # The language statistics (collection metadata, hundreds of floats per language)
+    # were written to disk after every write: with 20 API writers of 10 documents,
+    # ~6% of the server's CPU. Embedded collections keep them in memory and write
+    # them at most this often (and when the store closes); a crash in between is
+    # noticed (a "stats.pending" file) and the statistics recomputed from the points.
+    stats_save_s: float = Field(
+        5.0, ge=0,
+        description="seconds between saves of the language statistics of embedded "
+        "collections (0: after every write)",
+    )
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

@@ -168,9 +168,15 @@ def _indexer(state: ApiState) -> Any:
             max_passages=512,
             slice_chars=settings.write_slice_chars,
             call_chars=settings.write_call_chars,
+            on_call=partial(_count_call, state),
         )
         state.indexer = indexer
     return state.indexer
+
+
+def _count_call(state: ApiState, passages: int) -> None:
+    state.metrics.write_encode_calls.inc()
+    state.metrics.write_encode_passages.inc(amount=passages)
 
 
 def _late(collection: str) -> WriteDeadline:

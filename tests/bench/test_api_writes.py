@@ -29,7 +29,12 @@ def test_readme_table_renders(tmp_path: Path) -> None:
                "machine": {"cores": "2 usable (2 online)"}}  # fmt: skip
     write_result(tmp_path / "bench/results/api_writes.json", results, command="x")
     table = TABLES["api_writes"](tmp_path)
-    assert "| 40.0 | 42.0 | 0.95 | **0.95** (met, goal ≥ 0.95) | 50.0 | 0.90 | 0 |" in table
+    # passages per encoder call: '–' for a run that did not record it
+    assert "| 40.0 | 42.0 | 0.95 | **0.95** (met, goal ≥ 0.95) | 50.0 | 0.90 | – | 0 |" in table
+    runs["api"]["passages_per_encoder_call"] = 31.4
+    write_result(tmp_path / "bench/results/api_writes.json", results, command="x")
+    table = TABLES["api_writes"](tmp_path)
+    assert "| 50.0 | 0.90 | 31 | 0 |" in table
     assert "**0.92** (met, goal ≥ 0.8)" in table
     assert "0.53 (commit `0123456789`)" in table
     assert "Overloaded machine" in table  # load 9 on 2 cores
@@ -48,4 +53,5 @@ def test_bench_runs_end_to_end_with_the_tiny_bundle(tiny_bundle: Path, tmp_path:
     for run in ("pipeline", "api"):
         assert r["runs"][run]["indexed"] == 40 and r["runs"][run]["errors"] == 0
         assert r["runs"][run]["over_encoder_alone"] > 0
+        assert r["runs"][run]["passages_per_encoder_call"] > 0  # /metrics for the API
     assert len(r["encoder_alone_docs_per_s"]) == 3

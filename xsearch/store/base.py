@@ -224,6 +224,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:32] or "new"
 
 
+# In metadata read from disk after the process that held newer metadata (the
+# language statistics) in memory died before writing it: the statistics there may
+# lag the points (recompute them). Never written into the metadata itself.
+STATS_PENDING = "stats_pending"
+
+
+def stats_pending(meta: dict) -> bool:
+    """True when ``meta`` was read from a file whose writer died before saving it whole."""
+    return bool(meta.get(STATS_PENDING))
+
+
 class Store(ABC):
     """A Qdrant store holding one collection per (corpus, bundle)."""
 
@@ -245,8 +256,19 @@ class Store(ABC):
         """Collection-level JSON metadata (fingerprint, bundle, dimension, created, ...)."""
 
     @abstractmethod
-    def set_meta(self, name: str, meta: dict) -> None:
-        """Replace the collection metadata (keep fingerprint/bundle/dimension in it)."""
+    def set_meta(self, name: str, meta: dict, *, defer: bool = False) -> None:
+        """Replace the collection metadata (keep fingerprint/bundle/dimension in it).
+
+        ``defer``: a store owned by this process alone may keep the new metadata
+        in memory (this process's readers see it at once) until ``flush_meta``,
+        ``flush`` or ``close``; if the process dies meanwhile, the metadata read
+        afterwards says ``STATS_PENDING`` (see ``stats_pending``), so that the
+        statistics are recomputed. Stores shared between processes write every call.
+        """
+
+    def flush_meta(self, name: str | None = None) -> None:
+        """Write metadata held back by ``set_meta(defer=True)`` (none: nothing to do)."""
+        return None
 
     def ensure_compatible(self, name: str, fingerprint: str, bundle: str) -> None:
         """CollectionNotFound if absent, BundleMismatch naming both bundles if built by another."""

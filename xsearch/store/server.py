@@ -194,7 +194,9 @@ class ServerStore(Store):
         self._meta[name] = (time.monotonic(), meta)
         return dict(meta)
 
-    def set_meta(self, name: str, meta: dict) -> None:
+    def set_meta(self, name: str, meta: dict, *, defer: bool = False) -> None:
+        # defer is ignored: other processes may write this collection, so every
+        # change goes to the server at once
         old = self.get_meta(name)
         update = {**{k: None for k in old if k not in meta}, **meta}
         self._call(name, lambda: self.client.update_collection(name, metadata=update))
