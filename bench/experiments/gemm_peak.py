@@ -9,11 +9,13 @@ quantization), fp32 is ``MatMul``. Shapes are me5-small's (hidden 384, FFN
 shared: the best run is the least disturbed one); the ratio int8 / fp32 on the
 same shape is what the README may quote.
 
-On a CPU with AMX-INT8 (Sapphire Rapids and later) onnxruntime's MLAS
-dispatches U8S8 products to its AMX kernels when the OS grants the tile state;
-then int8 runs near 10x fp32, and the int8 encoder's remaining time is in its
-fp32 parts (attention products, softmax, layer norms, GELU, quantize/dequantize),
-which no int8 setting speeds up.
+onnxruntime's MLAS dispatches U8S8 products to AMX-INT8 kernels where the
+CPU has them and the OS grants the tile state (both hold on the machine the
+results come from; whether a given shape takes them is not visible from
+Python), else to AVX-512 VNNI. Where int8 products run several times faster
+than fp32 ones, the int8 encoder's remaining time is in its fp32 parts
+(attention products, softmax, layer norms, GELU, quantize/dequantize), which
+no int8 setting speeds up.
 
     python -m bench.experiments.gemm_peak
 
