@@ -40,6 +40,8 @@ from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.language import Language
 from langdetect.utils.ngram import NGram
 
+from xsearch.text.scripts import code_points
+
 # langdetect normalises (and checks convergence) after the first update, then
 # after every 5th: iterations i = 0, 5, 10, ... (``if i % 5 == 0``).
 _BLOCK = 5
@@ -190,7 +192,7 @@ def _cleaned(text: str) -> str:
     # langdetect 1.0.9 means to skip "Latin Extended Additional" here, but
     # compares unicode_block()'s number with the block's name, which is never
     # equal: every character from U+0300 up counts as non-Latin. Same here.
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = code_points(text)
     non_latin = int(np.count_nonzero(cps >= 0x300))
     if latin * 2 < non_latin:
         return _ASCII_LETTERISH.sub("", text)
@@ -221,7 +223,7 @@ def _ngram_rows(text: str, index: dict[str, int]) -> list[int]:
     table[:, 0] = list(map(get, s[1:], missing))
     table[:, 1] = list(map(get, bigrams, missing))
     table[1:, 2] = list(map(get, map(operator.add, bigrams[:-1], s[2:]), missing))
-    cps = np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = code_points(s)
     space = cps == 0x20
     upper = _upper(s, cps)
     table[(space[1:] & space[:-1]) | (upper[1:] & upper[:-1])] = -1

@@ -78,6 +78,12 @@ def script_of(ch: str) -> str:
     return OTHER
 
 
+def code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` as uint32, at C speed; a lone surrogate (valid
+    in a JSON string) is kept as its own code point, not an error."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 def letter_scripts(text: str) -> Counter[str]:
     """How many letters (``str.isalpha``) of each script the text holds.
 
@@ -89,8 +95,7 @@ def letter_scripts(text: str) -> Counter[str]:
     is the loop's answer; characters above the BMP (rare) still take the loop.
     """
     table, names = _bmp_table()
-    # surrogatepass: a lone surrogate (valid in a JSON string) is a non-letter
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = code_points(text)
     counts: Counter[str] = Counter()
     if cps.size and int(cps.max()) > 0xFFFF:
         high = cps > 0xFFFF
