@@ -49,6 +49,8 @@ _MAX_FETCH = 4000
 _LEXICAL_PEEK = 8
 # Centred candidates that ``balance=fair`` lets languages take turns in.
 _FAIR_POOL = 200
+# The least length of each list fused by the hybrid step (dense and lexical).
+_FUSION_DEPTH = 100
 # The payload keys ranking reads (grouping, turns, slots). Candidates are fetched
 # with these alone; whole payloads (the passage text: most of the bytes) are read
 # only for the page's hits. Reading payloads is most of a 200-hit query's time in
@@ -97,8 +99,10 @@ class Ranking:
 
 
 class Searcher:
-    # True: the straightforward path: every store query returns whole payloads and
-    # the lexical step runs even where it cannot change the page (kept so tests and
+    # True: the straightforward path: every store query returns whole payloads, the
+    # lexical step runs even where it cannot change the page and asks Qdrant for
+    # the fusion (a dense and a sparse prefetch) instead of fusing the candidates'
+    # own dense order with one sparse query here (kept so tests and
     # bench/search_cost.py can check that the lean path ranks identically and
     # measure what it saves).
     full_payloads: bool = False
@@ -107,6 +111,8 @@ class Searcher:
         self.encoder = encoder
         self.store = store
         self.settings = settings
+        # hybrid fusions done here / left to Qdrant (``_fused``; read by benchmarks)
+        self.fusions = {"here": 0, "store": 0}
 
     def _fields(self, rank: Ranking | None = None) -> tuple[str, ...] | None:
         """The payload keys candidates carry (None: whole payloads).
@@ -274,15 +280,15 @@ class Searcher:
             # does not depend on the page for the first pages (disjoint pages)
             one_language = req.langs is not None and len(req.langs) == 1  # no turns to take
             pool = fetch if one_language else min(max(fetch, _FAIR_POOL), _MAX_FETCH)
-            pts = self.store.query(
+            found = self.store.query(
                 req.collection, vector, using=CENTERED, k=pool, flt=self._filter(req),
                 fields=self._fields(rank),
             )
-            exhausted = len(pts) < pool
-            pts = take_turns(group_by_document(pts), self.settings.fair_turn_penalty)
+            exhausted = len(found) < pool
+            pts = take_turns(group_by_document(found), self.settings.fair_turn_penalty)
         else:
             using = CENTERED if rank.balance == "centered" else DENSE
-            pts = self.store.query(
+            found = pts = self.store.query(
                 req.collection, vector, using=using, k=fetch, flt=self._filter(req),
                 fields=self._fields(rank),
             )
@@ -290,7 +296,7 @@ class Searcher:
         if rank.mode == "hybrid" and (
             self.full_payloads or self._rerank_can_move(req, rank, pts, qlang)
         ):
-            pts = self._lexical_rerank(req, query, vector, qlang, pts, len(pts))
+            pts = self._lexical_rerank(req, query, vector, qlang, pts, found, rank)
         return pts, exhausted
 
     @staticmethod
@@ -309,12 +315,7 @@ class Searcher:
         slots = [i for i, p in enumerate(pts) if (p.payload.get(LANG) or "und") == qlang]
         if len({pts[i].payload.get(DOC_ID) for i in slots}) < 2:
             return False
-        if rank.group:
-            return True
-        head = pts[: slots[0]]
-        if req.min_score is not None:
-            head = [p for p in head if p.score >= req.min_score]
-        return len(group_by_document(head)) < req.offset + req.k
+        return rank.group or _documents_before(req, pts[: slots[0]])[-1] < req.offset + req.k
 
     def _lexical_rerank(
         self,
@@ -323,7 +324,8 @@ class Searcher:
         vector: np.ndarray,
         qlang: str,
         pts: list[ScoredPoint],
-        k: int,
+        found: list[ScoredPoint],
+        rank: Ranking,
     ) -> list[ScoredPoint]:
         """Hybrid: reorder the query-language passages among their own places.
 
@@ -335,8 +337,11 @@ class Searcher:
         language down (a corpus where the query's language is full of unrelated
         documents and the answer is a translation), and within one language it is
         exactly the hybrid ranking. Each passage keeps its dense/centred score.
+
+        ``pts``: the candidates in ranking order; ``found``: the passages as the
+        store ranked them (dense or centred score: inside one language both give
+        the dense order, which the fusion takes as the dense list).
         """
-        from xsearch.store.base import DENSE
         from xsearch.text.langid import normalize_lang
 
         if qlang == "und" or not pts:
@@ -346,9 +351,17 @@ class Searcher:
         slots = [i for i, p in enumerate(pts) if (p.payload.get("lang") or "und") == qlang]
         if not slots:
             return pts
+        dense = [p for p in found if (p.payload.get(LANG) or "und") == qlang]
+        docs = {pts[i].payload.get(DOC_ID) for i in slots}
+        # the places the page can reach: the documents given them must be sure
+        need = len(slots)
+        if not rank.group:
+            before, wanted = _documents_before(req, pts), req.offset + req.k
+            need = next((j for j, i in enumerate(slots) if before[i] >= wanted), need)
         fused = self._fused(
-            req, query, vector, using=DENSE, flt=self._filter(req, qlang), share=1.0, k=k
-        )
+            req, query, vector, dense, docs, need, flt=self._filter(req, qlang), share=1.0,
+            k=len(pts),
+        )  # fmt: skip
         if fused is None:
             return pts
         return place_in_slots(pts, slots, fused)
@@ -358,13 +371,20 @@ class Searcher:
         req: SearchRequest,
         query: str,
         vector: np.ndarray,
+        dense: list[ScoredPoint],
+        docs: set[Any],
+        need: int,
         *,
-        using: str,
         flt: SearchFilter | None,
         share: float,
         k: int,
     ) -> list[ScoredPoint] | None:
-        """Dense + lexical fused by weighted RRF in Qdrant; None = rank dense only.
+        """Dense + lexical fused by weighted RRF; None = rank dense only. The order
+        it gives the documents ``docs`` is what Qdrant's fusion of the top ``k``
+        gives them (at least for the best ``need`` of them). ``dense``: the passages
+        of ``flt`` already found, in dense order (the top of that language's dense
+        list): fused here with one sparse query where that is exact
+        (``fuse_candidates``), by Qdrant otherwise.
 
         The lexical list's weight is ``hybrid_lexical_weight`` x ``share`` (1: both
         lists are searched in the query's language only) x how clearly its best
@@ -374,34 +394,37 @@ class Searcher:
         (common words, inflected forms) gets almost none, so it cannot pull a
         better dense ranking down.
         """
+        from xsearch.ranking.fusion import fuse_candidates
         from xsearch.ranking.lexical import lexical_margin, query_vector
+        from xsearch.store.base import DENSE
 
         if share <= 0 or self.settings.hybrid_lexical_weight <= 0:
             return None
         sparse = query_vector(query, self._stop_words())
         if not sparse[0]:
             return None
-        peek = group_by_document(
-            self.store.query_lexical(
-                req.collection, sparse, k=_LEXICAL_PEEK, flt=flt, fields=self._fields()
-            )
-        )
-        margin = lexical_margin([p.score for p in peek])
+        depth = max(k, _FUSION_DEPTH)  # each list's length, as Qdrant's prefetches
+        # One sparse query gives both the peek and the lexical list (its top is
+        # the peek: sparse search is exact); the reference path asks for each.
+        lexical = self.store.query_lexical(
+            req.collection, sparse, k=_LEXICAL_PEEK if self.full_payloads else depth,
+            flt=flt, fields=self._fields(),
+        )  # fmt: skip
+        margin = lexical_margin([p.score for p in group_by_document(lexical[:_LEXICAL_PEEK])])
         weight = share * self.settings.hybrid_lexical_weight * margin
         if weight <= 0:
             return None
+        rrf_k = self.settings.hybrid_rrf_k
+        if not self.full_payloads:
+            here = fuse_candidates(dense, lexical, weight, rrf_k, depth, k, docs)
+            if here is not None and here[1] >= need:
+                self.fusions["here"] += 1
+                return here[0]
+            self.fusions["store"] += 1
         return self.store.query_hybrid(
-            req.collection,
-            vector,
-            sparse,
-            using_dense=using,
-            k=k,
-            flt=flt,
-            prefetch_k=max(k, 100),
-            weights=(1.0, weight),
-            rrf_k=self.settings.hybrid_rrf_k,
-            fields=self._fields(),
-        )
+            req.collection, vector, sparse, using_dense=DENSE, k=k, flt=flt,
+            prefetch_k=depth, weights=(1.0, weight), rrf_k=rrf_k, fields=self._fields(),
+        )  # fmt: skip
 
     def warm_up(self) -> None:
         """Build what the first query would otherwise pay for: the stop words (read
@@ -429,8 +452,6 @@ class Searcher:
     ) -> tuple[list[ScoredPoint], bool]:  # fmt: skip
         """One ranking per language, merged round-robin (rank r of every language
         before rank r+1 of any), so every language gets the same share of the top."""
-        from xsearch.store.base import DENSE
-
         counts = self._language_counts(req)
         per_lang = max(fetch // max(len(counts), 1), 10)
         # (the list in its order, the dense score of each rank): hits of one
@@ -450,7 +471,10 @@ class Searcher:
                 # query's own language; the other lists stay purely dense. Its
                 # fused scores (RRF) do not compare with cosines: its rank r
                 # takes the round position of the dense rank r.
-                fused = self._fused(req, query, vector, using=DENSE, flt=flt, share=1.0, k=per_lang)
+                mine = {d.payload.get(DOC_ID) for d in docs}
+                fused = self._fused(
+                    req, query, vector, plain, mine, len(mine), flt=flt, share=1.0, k=per_lang
+                )
                 if fused is not None:  # the fused order, each hit keeping its cosine
                     docs = place_in_slots(docs, list(range(len(docs))), fused)
             lists.append((docs, scores))
@@ -536,6 +560,19 @@ def place_in_slots(
     out = list(pts)
     for i, j in zip(slots, mine, strict=True):
         out[i] = pts[j]
+    return out
+
+
+def _documents_before(req: SearchRequest, pts: Sequence[ScoredPoint]) -> list[int]:
+    """For each i in 0..len(pts): the documents of the page (after ``min_score``)
+    among ``pts[:i]``; the page is complete before ``pts[i]`` once it reaches
+    ``offset + k``."""
+    seen: set[Any] = set()
+    out = [0]
+    for p in pts:
+        if req.min_score is None or p.score >= req.min_score:
+            seen.add(p.payload.get(DOC_ID))
+        out.append(len(seen))
     return out
 
 

@@ -283,3 +283,36 @@ def test_sparse_vectors_are_checked(ro, corpus):
         store.upsert(filled, [type(p)(p.id, p.vectors, p.payload, {"lexical": ([1, 1], [1, 1])})])
     with pytest.raises(InputError):
         store.upsert(filled, [type(p)(p.id, p.vectors, p.payload, {"other": ([1], [1.0])})])
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.37, 2.0])
+def test_weighted_rrf_here_gives_qdrants_fused_scores(ro, corpus, weight):
+    """The hybrid step fuses in Python (xsearch/ranking/fusion.py) what Qdrant would:
+    same points, same order, same float32 scores, on every backend."""
+    from xsearch.ranking.fusion import rrf_contributions, weighted_rrf
+
+    store, filled = ro
+    q = corpus.centers[2]
+    # topic terms match many passages (ties broken by the sparse scores), rare ones few
+    sparse = ([2, 5, 1000 + 7, 5000 + 21 * 10], [1.0, 0.5, 1.0, 2.0])
+    dense = store.query(filled, q, k=25, exact=True, fields=("doc_id",))
+    lexical = store.query_lexical(filled, sparse, k=25, fields=("doc_id",))
+    assert len(dense) == 25 and len(lexical) >= 10
+    fused = store.query_hybrid(
+        filled, q, sparse, k=30, prefetch_k=25, weights=(1.0, weight), rrf_k=5,
+        fields=("doc_id",),
+    )  # fmt: skip
+    mine = weighted_rrf([dense, lexical], (1.0, weight), 5, 30)
+    assert len(mine) == len(fused) == 30
+    scores = {p.id: p.score for p in fused}
+    # every point Qdrant kept, with the score computed here (the top 30 of the union)
+    here: dict[str, float] = {}
+    for lst, w in ((dense, 1.0), (lexical, weight)):
+        for p, s in zip(lst, rrf_contributions(len(lst), w, 5), strict=True):
+            here[p.id] = here.get(p.id, 0.0) + float(s)
+    assert {p.id for p in mine} == set(scores)
+    for pid, s in scores.items():
+        assert here[pid] == pytest.approx(s, rel=1e-6, abs=1e-7), pid
+    # the same order wherever the scores differ (equal scores may come in any order)
+    ranked = [here[p.id] for p in mine]
+    assert ranked == sorted(ranked, reverse=True)

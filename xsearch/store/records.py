@@ -59,6 +59,14 @@ class LeanPoint(ScoredPoint):
         return self._id
 
 
+def point_key(p: ScoredPoint) -> Any:
+    """A hashable identity of a hit, the same for one point across queries of one
+    store: the binding's own id object for a LeanPoint (formatting the UUID that
+    Qdrant Edge returns as text is the dearest part of reading a hit), the text id
+    otherwise."""
+    return p._record.id if type(p) is LeanPoint else p.id
+
+
 def to_lean(records: Iterable[Any]) -> list[ScoredPoint]:
     """Query hits fetched with a payload selection and without vectors."""
     return [LeanPoint(r, float(r.score), r.payload or {}) for r in records]
