@@ -42,7 +42,8 @@ def scale_table(root: Path, rel: Path = RESULT) -> str:
         f"{st['build_s']:.0f} s, optimize {st['optimize_s']:.0f} s{built}, disk "
         f"{st['disk_mb']:.0f} MB, "
         f"HNSW built: {'yes' if st['indexed'] else 'no'}; recall@10 HNSW vs exact: dense "
-        f"{st['recall10_dense']:.3f}, centred {st['recall10_centered']:.3f}; "
+        f"{st['recall10_dense']:.3f}, centred {st['recall10_centered']:.3f}"
+        f"{_load_recall(st.get('load_query_recall'))}; "
         f"{prov['machine']['cpu']}, load average {res['load_at_start']} at the start and "
         f"{res['load_at_end']} at the end (commit {str(prov['commit'])[:10]}"
         f"{', dirty tree' if prov['dirty'] else ''})."
@@ -53,6 +54,29 @@ def scale_table(root: Path, rel: Path = RESULT) -> str:
             f"ABBA order, {res['duration_s'] / res['slices']:.1f} s per slice."
         )
     return "\n".join(lines) + "\n\n" + note + _goals(res["levels"])
+
+
+def _load_recall(r: dict[str, Any] | None) -> str:
+    """The recall for real queries, where the run measured it (bench.scale
+    ``load_query_recall``)."""
+    if not r:
+        return ""
+    names = {"dense_k10": "dense", "centered_k10": "centred",
+             "pool_centered_k200": "the default's 200-candidate pool",
+             "dense_k10_query_language": "dense in the query's language"}  # fmt: skip
+    sets = {"xquad_questions": "XQuAD questions about the base paragraphs",
+            "tatoeba": "the load's Tatoeba queries (unrelated to the paragraphs)"}  # fmt: skip
+    out = []
+    for key, label in sets.items():
+        if key not in r:
+            continue
+        parts = [f"{name} {r[key][k]['recall10']:.3f} ({r[key][k]['tenth_score_gap']:.4f})"
+                 for k, name in names.items() if k in r[key]]  # fmt: skip
+        out.append(f"{r[key]['queries']} {label}: " + ", ".join(parts))
+    return (
+        " for perturbed paragraph vectors as queries; for real queries (in brackets: "
+        "how much lower the 10th score found is than the exact 10th) " + "; ".join(out)
+    )
 
 
 def _goals(levels: list[dict[str, Any]]) -> str:

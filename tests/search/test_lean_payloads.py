@@ -88,7 +88,14 @@ QUERIES = ["the river bridge code3", "der alte Markt", "école de musique code7"
 
 
 def test_lean_path_ranks_exactly_like_the_full_payload_path(tiny_engine: Any) -> None:
+    before = dict(tiny_engine.searcher.fusions)
     assert _check_all(tiny_engine, "lean", QUERIES) > 100
+    # the lean path fused here (one sparse query, xsearch/ranking/fusion.py) for
+    # most hybrid searches, and the reference path always asked Qdrant: the
+    # identical hits above compare the two fusions
+    here = tiny_engine.searcher.fusions["here"] - before["here"]
+    store = tiny_engine.searcher.fusions["store"] - before["store"]
+    assert here > 10 and here > store, (here, store)
 
 
 def test_lean_path_is_identical_with_filters(tiny_engine: Any) -> None:
