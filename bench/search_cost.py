@@ -169,7 +169,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         "variants": rows, "ratios": ratios,
         "identical_hits": {r: f"{identical[r]}/{n_runs}" for r in RANKINGS},
         "fair_pool_query_ms": pool, "fused_query_ms": fused, "rank_map": rank_map,
-        # lean path's hybrid fusions: here (one sparse query) / by Qdrant (exactness)
+        # lean path's hybrid fusions: from the candidates alone / with a dense query
         "fusions": dict(searcher.fusions),
     }  # fmt: skip
 

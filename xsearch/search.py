@@ -111,8 +111,9 @@ class Searcher:
         self.encoder = encoder
         self.store = store
         self.settings = settings
-        # hybrid fusions done here / left to Qdrant (``_fused``; read by benchmarks)
-        self.fusions = {"here": 0, "store": 0}
+        # hybrid fusions from the candidates alone / with a dense query of the
+        # query's language (``_fused``; read by tests and benchmarks)
+        self.fusions = {"here": 0, "dense_query": 0}
 
     def _fields(self, rank: Ranking | None = None) -> tuple[str, ...] | None:
         """The payload keys candidates carry (None: whole payloads).
@@ -296,7 +297,7 @@ class Searcher:
         if rank.mode == "hybrid" and (
             self.full_payloads or self._rerank_can_move(req, rank, pts, qlang)
         ):
-            pts = self._lexical_rerank(req, query, vector, qlang, pts, found, rank)
+            pts = self._lexical_rerank(req, query, vector, qlang, pts, found, rank, exhausted)
         return pts, exhausted
 
     @staticmethod
@@ -326,6 +327,7 @@ class Searcher:
         pts: list[ScoredPoint],
         found: list[ScoredPoint],
         rank: Ranking,
+        exhausted: bool,
     ) -> list[ScoredPoint]:
         """Hybrid: reorder the query-language passages among their own places.
 
@@ -340,7 +342,8 @@ class Searcher:
 
         ``pts``: the candidates in ranking order; ``found``: the passages as the
         store ranked them (dense or centred score: inside one language both give
-        the dense order, which the fusion takes as the dense list).
+        the dense order, which the fusion takes as the dense list); ``exhausted``:
+        ``found`` holds every passage the request can see.
         """
         from xsearch.text.langid import normalize_lang
 
@@ -360,7 +363,7 @@ class Searcher:
             need = next((j for j, i in enumerate(slots) if before[i] >= wanted), need)
         fused = self._fused(
             req, query, vector, dense, docs, need, flt=self._filter(req, qlang), share=1.0,
-            k=len(pts),
+            k=len(pts), complete=exhausted,
         )  # fmt: skip
         if fused is None:
             return pts
@@ -378,13 +381,16 @@ class Searcher:
         flt: SearchFilter | None,
         share: float,
         k: int,
+        complete: bool = False,
     ) -> list[ScoredPoint] | None:
         """Dense + lexical fused by weighted RRF; None = rank dense only. The order
         it gives the documents ``docs`` is what Qdrant's fusion of the top ``k``
         gives them (at least for the best ``need`` of them). ``dense``: the passages
         of ``flt`` already found, in dense order (the top of that language's dense
-        list): fused here with one sparse query where that is exact
-        (``fuse_candidates``), by Qdrant otherwise.
+        list; ``complete``: all of them), fused with one sparse query, here where
+        that gives Qdrant's order (``fuse_candidates``), else with the dense list
+        Qdrant's fusion would prefetch (one more query, in the query's language);
+        the reference path (``full_payloads``) asks Qdrant for the fusion.
 
         The lexical list's weight is ``hybrid_lexical_weight`` x ``share`` (1: both
         lists are searched in the query's language only) x how clearly its best
@@ -394,7 +400,7 @@ class Searcher:
         (common words, inflected forms) gets almost none, so it cannot pull a
         better dense ranking down.
         """
-        from xsearch.ranking.fusion import fuse_candidates
+        from xsearch.ranking.fusion import fuse_candidates, weighted_rrf
         from xsearch.ranking.lexical import lexical_margin, query_vector
         from xsearch.store.base import DENSE
 
@@ -415,16 +421,21 @@ class Searcher:
         if weight <= 0:
             return None
         rrf_k = self.settings.hybrid_rrf_k
-        if not self.full_payloads:
-            here = fuse_candidates(dense, lexical, weight, rrf_k, depth, k, docs)
-            if here is not None and here[1] >= need:
-                self.fusions["here"] += 1
-                return here[0]
-            self.fusions["store"] += 1
-        return self.store.query_hybrid(
-            req.collection, vector, sparse, using_dense=DENSE, k=k, flt=flt,
-            prefetch_k=depth, weights=(1.0, weight), rrf_k=rrf_k, fields=self._fields(),
-        )  # fmt: skip
+        if self.full_payloads:
+            return self.store.query_hybrid(
+                req.collection, vector, sparse, using_dense=DENSE, k=k, flt=flt,
+                prefetch_k=depth, weights=(1.0, weight), rrf_k=rrf_k, fields=self._fields(),
+            )  # fmt: skip
+        here = fuse_candidates(dense, lexical, weight, rrf_k, depth, k, docs, complete)
+        if here is not None and here[1] >= need:
+            self.fusions["here"] += 1
+            return here[0]
+        # the dense list Qdrant's fusion would prefetch, fused here all the same
+        self.fusions["dense_query"] += 1
+        whole = self.store.query(
+            req.collection, vector, using=DENSE, k=depth, flt=flt, fields=self._fields()
+        )
+        return weighted_rrf([whole, lexical], (1.0, weight), rrf_k, k)
 
     def warm_up(self) -> None:
         """Build what the first query would otherwise pay for: the stop words (read
@@ -463,7 +474,8 @@ class Searcher:
             plain = self.store.query(
                 req.collection, vector, k=per_lang, flt=flt, fields=self._fields(rank)
             )
-            exhausted &= len(plain) < per_lang
+            whole = len(plain) < per_lang
+            exhausted &= whole
             docs = group_by_document(plain)
             scores = [p.score for p in docs]
             if rank.mode == "hybrid" and lang in (qlang, "und"):
@@ -473,7 +485,8 @@ class Searcher:
                 # takes the round position of the dense rank r.
                 mine = {d.payload.get(DOC_ID) for d in docs}
                 fused = self._fused(
-                    req, query, vector, plain, mine, len(mine), flt=flt, share=1.0, k=per_lang
+                    req, query, vector, plain, mine, len(mine), flt=flt, share=1.0, k=per_lang,
+                    complete=whole,
                 )
                 if fused is not None:  # the fused order, each hit keeping its cosine
                     docs = place_in_slots(docs, list(range(len(docs))), fused)

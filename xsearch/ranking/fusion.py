@@ -73,6 +73,7 @@ def fuse_candidates(
     depth: int,
     limit: int,
     docs: set[Any],
+    complete: bool = False,
 ) -> tuple[list[ScoredPoint], int] | None:
     """The order Qdrant's fusion of the two lists would give the documents ``docs``,
     and how many of them (best first) are surely in their places: None where no
@@ -80,8 +81,9 @@ def fuse_candidates(
 
     ``dense``: the top of the dense ranking of the language as far as it is known
     (every document of ``docs`` has a passage there); Qdrant's dense prefetch is
-    its top ``depth``. ``lexical``: the sparse top ``depth``. ``limit``: Qdrant's
-    fused list length; a document whose best passage falls past it is absent
+    its top ``depth``; ``complete``: ``dense`` holds every passage there is (the
+    search found fewer than it asked for). ``lexical``: the sparse top ``depth``.
+    ``limit``: Qdrant's fused list length; a document whose best passage falls past it is absent
     from Qdrant's list (and from the answer).
 
     When ``dense`` holds fewer than ``depth`` passages, a lexical passage outside
@@ -94,7 +96,7 @@ def fuse_candidates(
     The points returned are known dense ones, in fused order, without the
     documents surely outside the top ``limit``.
     """
-    if len(dense) >= depth:  # both lists wholly known: Qdrant's fusion itself
+    if complete or len(dense) >= depth:  # both lists wholly known: Qdrant's fusion itself
         return weighted_rrf([dense[:depth], lexical], (1.0, weight), k, limit), len(docs)
     keys = [point_key(p) for p in dense]
     lex_keys = [point_key(p) for p in lexical]
