@@ -100,6 +100,7 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
     store_s: dict[tuple[str, str], dict[str, float]] = {v: defaultdict(float) for v in variants}
     store_n: dict[tuple[str, str], dict[str, int]] = {v: defaultdict(int) for v in variants}
     identical = {r: 0 for r in RANKINGS}
+    differing: set[int] = set()  # queries whose default hits differ between the paths
     with open_store(settings) as store:
         searcher = Searcher(encoder, store, settings)
         rank_map = build_rank_map(store, COLLECTION)
@@ -131,8 +132,13 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
                     hits[(ranking, path)] = run(i, ranking, path, timed=True)
                 for r in RANKINGS:
                     identical[r] += hits[(r, "lean")] == hits[(r, "full")]
+                if hits[("default", "lean")] != hits[("default", "full")]:
+                    differing.add(i)
         for n, fn in originals.items():
             setattr(store, n, fn)
+        lists_differ = sum(
+            dense_lists_differ(store, COLLECTION, vectors[i], guesses[i].lang) for i in differing
+        )
         pool = pool_query(store, COLLECTION, vectors, ns.rounds)
         fused = fused_query(searcher, COLLECTION, queries, vectors, guesses, ns.rounds)
     n_runs = ns.rounds * len(queries)
@@ -168,10 +174,29 @@ def measure(home: Path, bundle: Path, ns: argparse.Namespace) -> dict[str, Any]:
         "queries": len(queries), "rounds": ns.rounds, "k": ns.k, "threads": ns.threads,
         "variants": rows, "ratios": ratios,
         "identical_hits": {r: f"{identical[r]}/{n_runs}" for r in RANKINGS},
+        # of the queries whose default hits differed: in how many the two paths
+        # fused different dense lists (the pool's query-language passages, one
+        # HNSW search; Qdrant's prefetch, another, with a language filter)
+        "differing_queries": len(differing), "differing_dense_lists": lists_differ,
         "fair_pool_query_ms": pool, "fused_query_ms": fused, "rank_map": rank_map,
         # lean path's hybrid fusions: from the candidates alone / with a dense query
         "fusions": dict(searcher.fusions),
     }  # fmt: skip
+
+
+def dense_lists_differ(store: Any, name: str, vector: np.ndarray, lang: str) -> bool:
+    """Whether the query-language passages of the default's pool (centred HNSW
+    search, 200) are not the top of Qdrant's dense prefetch in that language (a
+    filtered HNSW search): then the two fusions started from different lists, each
+    as approximate as its graph search."""
+    from xsearch.search import _FAIR_POOL
+    from xsearch.store.base import CENTERED, DENSE, SearchFilter
+
+    pool = store.query(name, vector, using=CENTERED, k=_FAIR_POOL, fields=("lang",))
+    mine = [p.id for p in pool if p.payload.get("lang") == lang]
+    theirs = [p.id for p in store.query(name, vector, using=DENSE, k=_FAIR_POOL,
+                                        flt=SearchFilter(langs=[lang]), fields=())]  # fmt: skip
+    return mine != theirs[: len(mine)]
 
 
 def build_rank_map(store: Any, name: str) -> dict[str, Any]:

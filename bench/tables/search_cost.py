@@ -60,8 +60,11 @@ def search_cost_table(root: Path, rel: str = RESULT) -> str:
     )
     # results written since the page is read with the keys a hit is made of carry the
     # Python share; older ones read whole payloads for the page
-    page = "the keys a hit is made of" if "python_ms_per_search" in res["variants"][0] else (
-        "whole payloads")
+    page = (
+        "the keys a hit is made of"
+        if "python_ms_per_search" in res["variants"][0]
+        else ("whole payloads")
+    )
     plain = ("reads those keys with its hits" if page != "whole payloads"
              else "keeps whole payloads")  # fmt: skip
     note = (
@@ -80,14 +83,39 @@ def search_cost_table(root: Path, rel: str = RESULT) -> str:
         f"payload it returns (doc_id+lang: {where.split(',')[0]}): {pool}.{kept} Load "
         f"average {res['load_at_start']} at the start, {res['load_at_end']} at the end."
     )
-    return "\n".join(lines) + "\n\n" + note + _gap(res) + "\n\n" + source_note(rel, doc)
+    return (
+        "\n".join(lines) + "\n\n" + note + _fusions(res) + _gap(res) + "\n\n"
+        + source_note(rel, doc)
+    )  # fmt: skip
+
+
+def _fusions(res: dict[str, Any]) -> str:
+    """How the "now" path fused (runs since the fusion is done here)."""
+    f = res.get("fusions")
+    if not f:
+        return ""
+    out = (
+        f' Hybrid fusions of the "now" path: {f["here"]} from the candidates\' own dense '
+        f"order and one lexical query, {f['dense_query']} needed one more dense query "
+        '(``xsearch/ranking/fusion.py``); "before" asks Qdrant for each fusion.'
+    )
+    if "differing_queries" in res:
+        out += (
+            f" Queries whose default hits differed between the paths: "
+            f"{res['differing_queries']}; in {res['differing_dense_lists']} of them the two "
+            "fusions started from different dense lists (the pool's query-language "
+            "passages, one HNSW search, against Qdrant's filtered prefetch, another)."
+        )
+    return out
 
 
 _GAP_ROWS = {
     "query": "the one dense/centred query (default: the 200-candidate fair pool, no payload; "
     "dense: a few times the page, with the hits' payloads)",
-    "query_lexical": "the lexical peek (8 hits, query language)",
-    "query_hybrid": "the fused dense + lexical query (200 hits, query language)",
+    "query_lexical": "the lexical query (query language: the 8-hit peek; since the fusion is "
+    "done here, 200 hits, also the fusion's lexical list)",
+    "query_hybrid": "the fused dense + lexical query in Qdrant (200 hits, query language; "
+    "not asked since the fusion is done here)",
     "with_payloads": "the page's payloads (one retrieve of the page's hits)",
 }
 
