@@ -10,6 +10,7 @@ whole lists are known here, so the truth is computed with ``weighted_rrf``
 from __future__ import annotations
 
 import random
+import uuid
 
 import numpy as np
 import pytest
@@ -19,8 +20,12 @@ from xsearch.search import place_in_slots
 from xsearch.store.records import ScoredPoint
 
 
+def _pid(i: int) -> str:
+    return str(uuid.UUID(int=i + 1))  # point ids are UUIDs
+
+
 def _point(i: int, doc: int) -> ScoredPoint:
-    return ScoredPoint(f"p{i}", 0.0, {"doc_id": f"d{doc}", "lang": "en"})
+    return ScoredPoint(_pid(i), 0.0, {"doc_id": f"d{doc}", "lang": "en"})
 
 
 def _doc_order(pts: list[ScoredPoint], order: list[ScoredPoint]) -> list[str]:
@@ -39,8 +44,8 @@ def test_contributions_are_qdrants_formula() -> None:
 def test_ties_keep_the_order_of_first_appearance() -> None:
     a, b = _point(0, 0), _point(1, 1)
     # a is first of the dense list, b first of the lexical list, equal weights: a tie
-    assert [p.id for p in weighted_rrf([[a], [b]], (1.0, 1.0), 5, 10)] == ["p0", "p1"]
-    assert [p.id for p in weighted_rrf([[b], [a]], (1.0, 1.0), 5, 10)] == ["p1", "p0"]
+    assert [p.id for p in weighted_rrf([[a], [b]], (1.0, 1.0), 5, 10)] == [_pid(0), _pid(1)]
+    assert [p.id for p in weighted_rrf([[b], [a]], (1.0, 1.0), 5, 10)] == [_pid(1), _pid(0)]
     assert len(weighted_rrf([[a], [b]], (1.0, 1.0), 5, 1)) == 1
 
 
@@ -87,4 +92,4 @@ def test_a_document_whose_best_passage_may_be_unknown_is_refused() -> None:
     assert fuse_candidates(found, lexical, 1.0, 5, 100, 2, {"d0", "d1"}) is None
     # with the whole dense list known (depth reached), the fusion is Qdrant's own
     got = fuse_candidates(found, lexical, 1.0, 5, 2, 3, {"d0", "d1"})
-    assert got is not None and [p.id for p in got[0]][:1] == ["p0"] and got[1] == 2
+    assert got is not None and [p.id for p in got[0]][:1] == [_pid(0)] and got[1] == 2

@@ -306,10 +306,10 @@ def test_weighted_rrf_here_gives_qdrants_fused_scores(ro, corpus, weight):
     assert len(mine) == len(fused) == 30
     scores = {p.id: p.score for p in fused}
     # every point Qdrant kept, with the score computed here (the top 30 of the union)
-    here: dict[str, float] = {}
+    here: dict[str, np.float32] = {}  # float32 sums, as Qdrant's
     for lst, w in ((dense, 1.0), (lexical, weight)):
         for p, s in zip(lst, rrf_contributions(len(lst), w, 5), strict=True):
-            here[p.id] = here.get(p.id, 0.0) + float(s)
+            here[p.id] = here.get(p.id, np.float32(0.0)) + s
     assert {p.id for p in mine} == set(scores)
     for pid, s in scores.items():
         assert here[pid] == pytest.approx(s, rel=1e-6, abs=1e-7), pid

@@ -48,8 +48,6 @@ def weighted_rrf(
     deterministic.
     """
     keys = [[point_key(p) for p in lst] for lst in lists]
-    if len({type(x) for ks in keys for x in ks}) > 1:  # lean and whole hits mixed
-        keys = [[str(x) for x in ks] for ks in keys]
     total: dict[Any, np.float32] = {}
     first: dict[Any, ScoredPoint] = {}
     for lst, ks, w in zip(lists, keys, weights, strict=True):
@@ -100,8 +98,6 @@ def fuse_candidates(
         return weighted_rrf([dense[:depth], lexical], (1.0, weight), k, limit), len(docs)
     keys = [point_key(p) for p in dense]
     lex_keys = [point_key(p) for p in lexical]
-    if len({type(x) for x in keys + lex_keys}) > 1:
-        keys, lex_keys = [str(x) for x in keys], [str(x) for x in lex_keys]
     lex_part = dict(zip(lex_keys, rrf_contributions(len(lexical), weight, k).tolist(), strict=True))
     exact = rrf_contributions(len(dense), 1.0, k) + np.fromiter(
         (lex_part.get(key, 0.0) for key in keys), dtype=np.float32, count=len(keys)

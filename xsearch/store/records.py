@@ -47,6 +47,7 @@ class LeanPoint(ScoredPoint):
     def __init__(self, record: Any, score: float, payload: dict[str, Any]) -> None:
         self._record = record
         self._id: str | None = None
+        self._key: int | None = None  # point_key's, computed on first use
         self.score = score
         self.payload = payload
         self.vectors = None
@@ -59,12 +60,17 @@ class LeanPoint(ScoredPoint):
         return self._id
 
 
-def point_key(p: ScoredPoint) -> Any:
-    """A hashable identity of a hit, the same for one point across queries of one
-    store: the binding's own id object for a LeanPoint (formatting the UUID that
-    Qdrant Edge returns as text is the dearest part of reading a hit), the text id
-    otherwise."""
-    return p._record.id if type(p) is LeanPoint else p.id
+def point_key(p: ScoredPoint) -> int:
+    """The id of a hit as an integer (the UUID's 128 bits), the same for one point
+    across queries and paths; a LeanPoint computes it once, without formatting the
+    binding's UUID as text (the dearest part of reading a hit)."""
+    from xsearch.store.rankmap import key
+
+    if type(p) is LeanPoint:
+        if p._key is None:
+            p._key = key(p._record.id)
+        return p._key
+    return key(p.id)
 
 
 def to_lean(records: Iterable[Any]) -> list[ScoredPoint]:
