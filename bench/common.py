@@ -199,6 +199,16 @@ def write_result(name: str, markdown: str) -> Path:
     return path
 
 
+def save_experiment(path: Path, results: dict[str, Any], module: str,
+                    argv: Sequence[str] | None) -> None:  # fmt: skip
+    """Write a probe's JSON result (provenance header: the command that ran it)."""
+    from xsearch.provenance import write_result as write_json
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    written = write_json(path, results, command=["python", "-m", module, *args])
+    print(f"written to {written}", file=sys.stderr)
+
+
 def find_bundle(given: str | None) -> Path:
     """--bundle (a name or a folder), else the default bundle of XSEARCH_HOME, else
     the test suite's copy (.xsearch-test, built by the slow tests)."""

@@ -41,8 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import RESULTS, machine_info, print_table
-from xsearch.provenance import write_result
+from bench.common import RESULTS, machine_info, print_table, save_experiment
 
 DIM = 384
 LANGS = ("en", "de", "fr", "es", "zh", "ar")
@@ -180,9 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {"points": args.points, "queries": args.queries, "build_s": round(build_s, 1),
            "rows": rows, "machine": machine_info(["qdrant-edge-py", "numpy"])}  # fmt: skip
     if not args.no_write:
-        argv = sys.argv[1:] if argv is None else argv
-        cmd = ["python", "-m", "bench.experiments.edge_gil", *argv]
-        print(f"written to {write_result(args.out, out, command=cmd)}", file=sys.stderr)
+        save_experiment(args.out, out, "bench.experiments.edge_gil", argv)
     return 0
 
 

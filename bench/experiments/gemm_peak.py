@@ -32,8 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import RESULTS, machine_info, print_table
-from xsearch.provenance import write_result
+from bench.common import RESULTS, machine_info, print_table, save_experiment
 
 SHAPES = [(64, 384, 1536), (256, 384, 384), (1024, 384, 1536), (1024, 1536, 384)]
 
@@ -108,9 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     out = {"threads": 1, "repeat": args.repeat, "rows": rows, "machine": info}
     if not args.no_write:
-        argv = sys.argv[1:] if argv is None else argv
-        cmd = ["python", "-m", "bench.experiments.gemm_peak", *argv]
-        print(f"written to {write_result(args.out, out, command=cmd)}", file=sys.stderr)
+        save_experiment(args.out, out, "bench.experiments.gemm_peak", argv)
     return 0
 
 
