@@ -251,7 +251,8 @@ def load_query_recall(
     langs_all = sorted(set(base["langs"]))
     questions = [q["question"][langs_all[i % len(langs_all)]] for i, q in enumerate(asked[:n])]
     encoder = Encoder.load(bundle)
-    sets = {"tatoeba": tatoeba[:n], "xquad_questions": questions}
+    sets = {name: qs for name, qs in (("tatoeba", tatoeba[:n]), ("xquad_questions", questions))
+            if qs}  # fmt: skip
     cases = {
         "dense_k10": (DENSE, 10, False),
         "centered_k10": (CENTERED, 10, False),

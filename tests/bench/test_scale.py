@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.scale import BUILD_RECORD, COLLECTION, build, reused
+import pytest
+
+from bench.common import DATA
+from bench.scale import BUILD_RECORD, COLLECTION, build, load_query_recall, reused
 from bench.tables.scale import TABLES
 from tests.bench.bases import random_base
 from xsearch.provenance import write_result
@@ -32,6 +35,23 @@ def test_build_writes_centred_and_lexical_points_with_language_means(
             "de",
             "fr",
         }
+
+
+def test_recall_for_real_queries_is_exact_below_the_index_threshold(
+    tiny_bundle: Path, tmp_path: Path
+) -> None:
+    """A small collection is searched exactly (no graph yet): recall 1, no score gap;
+    every case of the report is there for the load's Tatoeba queries."""
+    if not (DATA / "tatoeba").is_dir():
+        pytest.skip("../shared/data/tatoeba is absent")
+    base = random_base(tiny_bundle, 3, "paragraph {} about rivers and towns")
+    build(tmp_path, tiny_bundle, base, 300, seed=1)
+    got = load_query_recall(tmp_path, tiny_bundle, base, DATA, n=12)
+    assert "xquad_questions" not in got  # the base is not made of XQuAD paragraphs
+    cases = got["tatoeba"]
+    assert cases["queries"] == 12
+    for name in ("dense_k10", "centered_k10", "pool_centered_k200"):
+        assert cases[name] == {"recall10": 1.0, "tenth_score_gap": 0.0}, name
 
 
 def store_id(store) -> str:  # noqa: ANN001
