@@ -71,8 +71,11 @@ def indexing(root: Path, file: str = FILE) -> str:
             )
         )
     knobs = ""
-    if r.get("side_nice") is not None:
-        knobs += f", side stages at niceness +{r['side_nice']}"
+    # None: the pipeline's own default (PipelineConfig.side_nice), not "no niceness"
+    nice = r.get("side_nice")
+    knobs += f", side stages at niceness +{nice}" if nice is not None else (
+        ", side stages at the pipeline's default niceness"
+    )
     if "batch_tokens" in r:
         interval = r.get("switch_interval_s")
         knobs += f", encoder batches of ≤ {r['batch_tokens']:,} tokens, GIL switch interval " + (
