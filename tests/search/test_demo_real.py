@@ -108,3 +108,35 @@ def test_question_finds_its_story_first(engine, query: str, langs, story: str) -
     top = [(h.doc_id, h.metadata.get("story"), round(h.score, 3)) for h in resp.hits]
     assert resp.query_lang != "und", resp.query_lang  # every one of them is a sentence or two words
     assert top and top[0][1] == story, (resp.query_lang, top)
+
+
+def test_the_demo_command_runs_and_reruns(real_bundle: Path, tmp_path: Path) -> None:
+    """`make demo`'s command itself, in a subprocess (the README's first command):
+    it indexes the corpus, asks every demo question, and a second run changes nothing."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / real_bundle.name).symlink_to(real_bundle)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XSEARCH_")}
+    env.update(XSEARCH_HOME=str(home), XSEARCH_DEFAULT_BUNDLE=real_bundle.name, COLUMNS="200")
+
+    def demo() -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "xsearch.cli.main", "demo"],
+            env=env, capture_output=True, text=True, timeout=600,
+        )
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+        return proc.stdout
+
+    n = len(demo_documents())
+    first = demo()
+    assert "building the default model bundle" not in first  # the bundle was found
+    assert f"{n} documents indexed, 0 unchanged" in first, first[:2000]
+    for query, _ in DEMO_QUERIES:
+        assert query in first, query
+    assert first.count("query language:") == len(DEMO_QUERIES)
+    assert "no hits" not in first
+    assert f"0 documents indexed, {n} unchanged" in demo()  # re-run: nothing written twice

@@ -65,14 +65,14 @@ def demo(
             f"collection [bold]{collection}[/]: {done} documents indexed, {same} unchanged "
             f"(bundle {engine.encoder.name}, {engine.encoder.variant}, {engine.encoder.provider})"
         )
-        from xsearch.cli.store import _print_hits
+        from xsearch.cli.search import print_hits
 
         for query, langs in DEMO_QUERIES:
             c.rule(f"[bold]{query}[/]" + (f"  (only {', '.join(langs)})" if langs else ""))
             resp = engine.searcher.search(
                 SearchRequest(query=query, collection=collection, k=3, langs=langs)
             )
-            _print_hits(resp)
+            print_hits(resp)
     c.print(
         '\nnext: [bold]xsearch search "your question" -c demo[/], or '
         "[bold]xsearch serve[/] and open http://127.0.0.1:8000/"

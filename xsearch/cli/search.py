@@ -78,10 +78,10 @@ def search(
     if as_json:
         print_json(resp.model_dump())
         return
-    _print_hits(resp)
+    print_hits(resp)
 
 
-def _print_hits(resp: SearchResponse) -> None:
+def print_hits(resp: SearchResponse) -> None:
     from rich.table import Table
 
     c = console()
