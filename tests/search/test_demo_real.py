@@ -50,9 +50,9 @@ MORE = [
 # (strict: when the ranking or the bundle fixes one, the XPASS fails and the
 # mark must go).
 KNOWN_MISSES = {
-    # the Japanese article is 4th-5th under every setting, dense + none included:
+    # the Japanese article is 3rd (fair, centered) to 6th (dense + none) under every setting:
     # the encoder ranks German articles closer to this German question
-    "Wann blühen die Kirschbäume in Tokio?": "encoder: ja article 4th-5th under every setting",
+    "Wann blühen die Kirschbäume in Tokio?": "encoder: ja article 3rd-6th under every setting",
 }
 
 
