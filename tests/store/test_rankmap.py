@@ -10,6 +10,8 @@ same payload keys as one that reads them from Qdrant.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -273,3 +275,93 @@ def test_pool_query_without_payload_equals_centred_query(tmp_path: Path) -> None
         assert [(p.id, p.score, p.payload) for p in lean] == [
             (p.id, p.score, {f: p.payload[f] for f in RANK}) for p in full
         ]
+
+
+# --- large collections: the map is filled in the background ----------------------------
+def test_a_large_collection_is_mapped_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above RANK_MAP_SYNC_POINTS the first query does not wait for the map: it reads
+    payloads (the same hits) while a thread fills the map; `warm` waits for it."""
+    from xsearch.store import edge
+
+    corpus = make_corpus(n_docs=40)
+    monkeypatch.setattr(edge, "RANK_MAP_SYNC_POINTS", len(corpus.points) - 1)
+    with _store(tmp_path, corpus) as store:
+        v = corpus.vectors[0]
+        lean = store.query(NAME, v, k=40, fields=RANK)  # starts the fill
+        full = store.query(NAME, v, k=40, fields=None)
+        assert [(p.id, p.payload) for p in lean] == [
+            (p.id, {f: p.payload[f] for f in RANK}) for p in full
+        ]
+        assert NAME in store._maps  # one fill, started by the first query
+        store.warm(NAME)
+        assert store._maps[NAME].ready and NAME not in store._fills  # the thread ended
+        assert_map_agrees(store)
+        assert_queries_agree(store, corpus.vectors)
+    # at the threshold: filled by the first query itself
+    monkeypatch.setattr(edge, "RANK_MAP_SYNC_POINTS", len(corpus.points))
+    with EdgeStore(tmp_path) as store:
+        store.query(NAME, corpus.vectors[0], k=5, fields=RANK)
+        assert store._maps[NAME].ready and not store._fills
+
+
+@pytest.mark.parametrize("how", ["close", "delete", "failed write"])
+def test_a_background_fill_stops_when_its_map_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Closing the store, deleting the collection or a failed write during a
+    background fill: the fill stops at its next page, nothing is left running or
+    half-filled, and the store still answers (a new fill on next use)."""
+    from xsearch.store import edge
+
+    n = 3 * 4096 + 100  # several scroll pages
+    rng = np.random.default_rng(5)
+    vecs = rng.normal(size=(n, DIM)).astype(np.float32)
+    points = [
+        PointRecord(point_id(f"d{i}", 0), {"dense": vecs[i]}, {"doc_id": f"d{i}", "lang": "en"})
+        for i in range(n)
+    ]
+    monkeypatch.setattr(edge, "RANK_MAP_SYNC_POINTS", 10)
+    store = EdgeStore(tmp_path)
+    store.create_collection(spec(NAME))
+    store.upsert(NAME, points)
+    pages = 0
+    real_fill = rankmap.RankMap.fill
+    helpers: list[threading.Thread] = []
+
+    def fill(self: rankmap.RankMap, records: Any) -> None:  # the real fill, counted
+        nonlocal pages
+        pages += 1
+        if pages == 1:  # the map goes while the fill is under way
+            if how == "close":
+                helpers.append(threading.Thread(target=store.close))
+            elif how == "delete":
+                helpers.append(threading.Thread(target=store.delete_collection, args=(NAME,)))
+            else:
+                store._maps.pop(NAME)  # what _map_kept does when a write fails
+            for h in helpers:
+                h.start()
+            time.sleep(0.2)  # the helper is now waiting for this fill
+        real_fill(self, records)
+
+    monkeypatch.setattr(rankmap.RankMap, "fill", fill)
+    assert store._rank_map(NAME) is None
+    fill_thread = store._fills[NAME]
+    fill_thread.join(timeout=60)
+    for h in helpers:
+        h.join(timeout=60)
+    assert not fill_thread.is_alive() and pages <= 2  # stopped at the next page
+    monkeypatch.setattr(rankmap.RankMap, "fill", real_fill)
+    if how == "close":
+        assert not store._maps and not store._fills
+        store = EdgeStore(tmp_path)  # reopens: nothing half-done on disk
+        assert store.count(NAME) == n
+    elif how == "delete":
+        assert NAME not in store.list_collections() and not store._fills
+        store.close()
+        return
+    assert NAME not in store._maps or not store._maps[NAME].ready or how == "close"
+    store.warm(NAME)  # a new fill, whole
+    assert len(store._maps[NAME]) == n
+    store.close()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -66,6 +67,11 @@ SHARD_DIR = "shard"
 # Payload fields that get filter-aware HNSW links: a language filter stays fast
 # and accurate after optimize (doc_id and passage select a few points each).
 _HNSW_FIELDS = frozenset({LANG})
+# Up to this many points a collection's first search fills its ranking map itself
+# (a fraction of a second); above, a background thread does (EdgeStore._rank_map).
+RANK_MAP_SYNC_POINTS = 50_000
+
+log = logging.getLogger(__name__)
 
 
 class EdgeStore(Store):
@@ -97,6 +103,7 @@ class EdgeStore(Store):
         # per collection: point id -> (doc_id, lang), so that search candidates
         # need no payload (rankmap.py); kept in step by every write below
         self._maps: dict[str, rankmap.RankMap] = {}
+        self._fills: dict[str, threading.Thread] = {}  # maps being filled in the background
         self._lock = threading.RLock()
         self._owner: _StoreLock | None = None
 
@@ -186,6 +193,7 @@ class EdgeStore(Store):
 
     def delete_collection(self, name: str) -> None:
         d = self._dir(name)
+        self._stop_fill(name)
         with self._lock:
             self._shard(name)  # take the lock first: never delete another process's shard
             self._shards.pop(name).close()
@@ -306,13 +314,26 @@ class EdgeStore(Store):
             self._maps.pop(name, None)
             raise
 
-    def _rank_map(self, name: str) -> rankmap.RankMap | None:
-        """The collection's map, filled from a scroll on first use (by one thread: a
-        search that comes while it is being filled reads payloads instead)."""
-        import qdrant_edge as q
+    def warm(self, name: str) -> None:
+        """Fill the collection's map now (the server, at start), waiting for a
+        background fill that is under way."""
+        self._rank_map(name, wait=True)
 
+    def _rank_map(self, name: str, wait: bool = False) -> rankmap.RankMap | None:
+        """The collection's map once filled, else None (read payloads instead).
+
+        The first use fills it from a scroll: at once, in this call, for a
+        collection of up to RANK_MAP_SYNC_POINTS points; on a background thread
+        for a larger one (12 s at 300k points on a busy 2-core machine:
+        bench/results/search_cost.json), while searches read payloads: a one-shot
+        ``xsearch search`` on a large collection answers without waiting seconds
+        for a map it uses once.
+        One fill per collection: a search that comes meanwhile reads payloads."""
         rmap = self._maps.get(name)
         if rmap is not None:
+            if not rmap.ready and wait and (fill := self._fills.get(name)) is not None:
+                fill.join()
+                return self._rank_map(name)
             return rmap if rmap.ready else None
         shard = self._shard(name)
         with self._lock:
@@ -320,15 +341,52 @@ class EdgeStore(Store):
                 return None
             # registered before the scroll: writes meanwhile update it (and win)
             rmap = self._maps[name] = rankmap.RankMap()
+            if not wait and int(shard.info().points_count) > RANK_MAP_SYNC_POINTS:
+                fill = threading.Thread(
+                    target=self._fill, args=(name, shard, rmap, True),
+                    name=f"xsearch-rank-map-{name}", daemon=True,
+                )  # fmt: skip
+                self._fills[name] = fill
+                fill.start()
+                return None
+        self._fill(name, shard, rmap, False)
+        return rmap if self._maps.get(name) is rmap else None
+
+    def _fill(self, name: str, shard: Any, rmap: rankmap.RankMap, background: bool) -> None:
+        """Scroll the collection's ranking keys into ``rmap``, page by page (writers
+        wait for one page at most), until done or until the map is dropped (a failed
+        write, the collection deleted, the store closed: ``_stop_fill``)."""
+        import qdrant_edge as q
+
+        selector = q.PayloadSelector.Include(list(rankmap.FIELDS))
         try:
-            rmap.fill(_scroll_all(shard, None, q.PayloadSelector.Include(list(rankmap.FIELDS))))
-        except BaseException:
+            for page in _scroll_batches(shard, None, selector):
+                if self._maps.get(name) is not rmap:
+                    return  # dropped meanwhile: stop (a later use fills a new one)
+                rmap.fill(page)
+            rmap.finish()
+        except BaseException as err:
             with self._lock:
                 if self._maps.get(name) is rmap:
                     del self._maps[name]
-            raise
-        rmap.finish()
-        return rmap if self._maps.get(name) is rmap else None
+            if not background:
+                raise
+            # searches go on reading payloads; the next first use tries again
+            log.warning("collection %r: ranking map not filled (%s)", name, err)
+        finally:
+            if background:
+                with self._lock:
+                    if self._fills.get(name) is threading.current_thread():
+                        del self._fills[name]
+
+    def _stop_fill(self, name: str) -> None:
+        """Stop a background fill of ``name`` and wait for it (before its shard closes)."""
+        with self._lock:
+            fill = self._fills.get(name)
+            if fill is not None and self._maps.get(name) is not None:
+                del self._maps[name]  # the fill sees it at its next page and stops
+        if fill is not None:
+            fill.join()
 
     def _payloads(self, name: str, ids: list[str], fields: list[str]) -> list[dict | None]:
         import qdrant_edge as q
@@ -456,6 +514,8 @@ class EdgeStore(Store):
         self.flush_meta(name)
 
     def close(self) -> None:
+        for name in list(self._fills):
+            self._stop_fill(name)
         with self._lock:
             self.flush_meta()  # the statistics held in memory, before the lock goes
             for shard in self._shards.values():
@@ -605,13 +665,27 @@ def _create_indexes(shard: Any) -> None:
 
 def _scroll_all(shard: Any, flt: Any, with_payload: Any) -> Iterator[Any]:
     """Every record ``flt`` selects (no vectors), page by page."""
+    return scroll_records(_scroll_page_fn(shard, flt, with_payload))
+
+
+def _scroll_batches(shard: Any, flt: Any, with_payload: Any) -> Iterator[Sequence[Any]]:
+    """The same records as ``_scroll_all``, one page (a list) at a time."""
+    page = _scroll_page_fn(shard, flt, with_payload)
+    offset = None
+    while True:
+        recs, offset = page(offset)
+        if recs:
+            yield recs
+        if offset is None or not recs:
+            return
+
+
+def _scroll_page_fn(shard: Any, flt: Any, with_payload: Any) -> Any:
     import qdrant_edge as q
 
-    return scroll_records(
-        lambda offset: shard.scroll(
-            q.ScrollRequest(
-                offset=offset, limit=4096, filter=flt, with_payload=with_payload, with_vector=False
-            )
+    return lambda offset: shard.scroll(
+        q.ScrollRequest(
+            offset=offset, limit=4096, filter=flt, with_payload=with_payload, with_vector=False
         )
     )
 
