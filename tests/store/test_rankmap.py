@@ -24,6 +24,7 @@ from xsearch.documents import point_id
 from xsearch.store import rankmap
 from xsearch.store.base import CENTERED, PointRecord
 from xsearch.store.edge import EdgeStore
+from xsearch.store.records import point_key
 
 NAME = "rm"
 RANK = ("doc_id", "lang")
@@ -71,6 +72,10 @@ def test_lean_queries_use_the_map_and_answer_like_qdrant(tmp_path: Path) -> None
         assert NAME not in store._maps  # built on first use, not before
         assert_queries_agree(store, corpus.vectors)
         assert_map_agrees(store)
+        # hits the map answered carry their key (no second UUID per hit), the id's own
+        lean = store.query(NAME, corpus.vectors[0], k=40, fields=RANK)
+        assert lean and all(p._key is not None for p in lean)  # type: ignore[attr-defined]
+        assert [point_key(p) for p in lean] == [rankmap.key(p.id) for p in lean]
         # a selection the map cannot answer (text) still goes to Qdrant
         pts = store.query(NAME, corpus.vectors[0], k=5, fields=("doc_id", "text"))
         assert all(set(p.payload) == {"doc_id", "text"} for p in pts)
@@ -187,9 +192,10 @@ def test_writes_during_the_fill_win_over_what_the_scroll_read() -> None:
     rmap.fill([_Rec(a, {"doc_id": "d", "lang": "en"}), _Rec(b, {"doc_id": "d", "lang": "en"}),
                _Rec(c, {"doc_id": "d", "lang": "en"})])  # fmt: skip
     rmap.finish()
-    got, missing = rmap.payloads([_Rec(a, {}), _Rec(b, {}), _Rec(c, {})], RANK)
+    got, missing, keys = rmap.payloads([_Rec(a, {}), _Rec(b, {}), _Rec(c, {})], RANK)
     assert got == [{"doc_id": "d", "lang": "de"}, None, {"doc_id": "d", "lang": "en"}]
     assert missing == [1]
+    assert keys == [rankmap.key(a), rankmap.key(b), rankmap.key(c)]  # unknown ones too
 
 
 def test_a_server_store_reads_payloads(tmp_path: Path) -> None:

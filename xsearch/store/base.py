@@ -435,7 +435,7 @@ class Store(ABC):
         """The backend's hits as ScoredPoints, their payload keys from ``rmap`` if given."""
         if rmap is None or fields is None:
             return _points(records, fields is not None and no_vectors)
-        payloads, missing = rmap.payloads(records, fields)
+        payloads, missing, keys = rmap.payloads(records, fields)
         if missing:  # a race the map lost (see rankmap.py): ask the store, learn the answer
             found = {
                 p.id: p.payload for p in self.retrieve(name, [str(records[i].id) for i in missing])
@@ -445,7 +445,8 @@ class Store(ABC):
                 pl = found.get(str(records[i].id)) or {}
                 payloads[i] = {f: pl[f] for f in fields if f in pl}
         return [
-            LeanPoint(r, float(r.score), pl or {}) for r, pl in zip(records, payloads, strict=True)
+            LeanPoint(r, float(r.score), pl or {}, k)
+            for r, pl, k in zip(records, payloads, keys, strict=True)
         ]
 
     def scroll(

@@ -114,17 +114,21 @@ class RankMap:
     # --- reads ------------------------------------------------------------------------
     def payloads(
         self, records: Sequence[Any], fields: Sequence[str]
-    ) -> tuple[list[dict[str, Any] | None], list[int]]:
-        """Each record's payload restricted to ``fields`` (None where unknown), and the
-        positions of the unknown ones."""
+    ) -> tuple[list[dict[str, Any] | None], list[int], list[int]]:
+        """Each record's payload restricted to ``fields`` (None where unknown), the
+        positions of the unknown ones, and each record's key (kept by the caller:
+        every read of the binding's ``id`` builds a new uuid.UUID)."""
         every = set(fields) >= set(FIELDS)
         out: list[dict[str, Any] | None] = []
         missing: list[int] = []
+        keys: list[int] = []
         get = self._by_id.get  # dict reads are atomic under the GIL: no lock
         uuid_type = uuid.UUID
         for pos, r in enumerate(records):
             rid = r.id  # the binding's UUID: key() inlined, hundreds of hits per search
-            entry = get(rid.int if rid.__class__ is uuid_type else key(rid))
+            k = rid.int if rid.__class__ is uuid_type else key(rid)
+            keys.append(k)
+            entry = get(k)
             if entry is None:
                 out.append(None)
                 missing.append(pos)
@@ -132,7 +136,7 @@ class RankMap:
                 out.append({DOC_ID: entry[0], LANG: entry[1]})  # the usual case, the fast way
             else:
                 out.append(_as_dict(entry, fields))
-        return out, missing
+        return out, missing, keys
 
     def get(self, point_id: Any) -> dict[str, Any] | None:
         """One point's keys (None: unknown)."""

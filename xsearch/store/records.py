@@ -12,6 +12,7 @@ import numpy as np
 from xsearch.documents import point_id
 from xsearch.errors import InputError
 from xsearch.store.payload import CONTENT_HASH, DOC_ID, N_PASSAGES
+from xsearch.store.rankmap import key
 
 DENSE = "dense"
 CENTERED = "centered"
@@ -44,10 +45,14 @@ class LeanPoint(ScoredPoint):
     of converting a hit, while ranking reads only scores and payload keys; only
     the page's hits need their ids."""
 
-    def __init__(self, record: Any, score: float, payload: dict[str, Any]) -> None:
+    def __init__(
+        self, record: Any, score: float, payload: dict[str, Any], key: int | None = None
+    ) -> None:
         self._record = record
         self._id: str | None = None
-        self._key: int | None = None  # point_key's, computed on first use
+        # point_key's: given when the ranking map already computed it (each read of
+        # the binding's ``id`` builds a new uuid.UUID), else computed on first use
+        self._key = key
         self.score = score
         self.payload = payload
         self.vectors = None
@@ -64,8 +69,6 @@ def point_key(p: ScoredPoint) -> int:
     """The id of a hit as an integer (the UUID's 128 bits), the same for one point
     across queries and paths; a LeanPoint computes it once, without formatting the
     binding's UUID as text (the dearest part of reading a hit)."""
-    from xsearch.store.rankmap import key
-
     if type(p) is LeanPoint:
         if p._key is None:
             p._key = key(p._record.id)
