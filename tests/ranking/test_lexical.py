@@ -92,3 +92,62 @@ def test_query_vector_drops_stop_words() -> None:
     idx, _ = query_vector("¿Dónde nació un bebé panda?", stop)
     assert term_id("un") not in idx and term_id("panda") in idx and len(idx) == 4
     assert query_vector("die in", stop) == ([], [])  # only stop words: no lexical vote
+
+
+def test_stop_words_are_kept_beside_the_tokenizer_and_follow_it(tmp_path) -> None:  # noqa: ANN001
+    """A one-shot process reads the kept list instead of the whole tokenizer.json;
+    a changed tokenizer is read again; a folder it cannot write to still works."""
+    import json
+    import os
+
+    from xsearch.bundle.manifest import STOP_WORDS_CACHE
+    from xsearch.ranking.lexical import frequent_words
+
+    vocab = [("▁de", -3.0), ("▁la", -3.2), ("▁un", -4.5), ("▁panda", -12.0)]
+    tok = _unigram(tmp_path / "tokenizer.json", vocab)
+    frequent_words.cache_clear()
+    assert frequent_words(tok, top=3) == {"de", "la", "un"}
+    kept = json.loads((tmp_path / STOP_WORDS_CACHE).read_text())
+    assert kept["words"] == ["de", "la", "un"] and kept["tokenizer"]["top"] == 3
+    # the kept list is what a new process reads (proved by a list only the file has)
+    kept["words"] = ["kept"]
+    (tmp_path / STOP_WORDS_CACHE).write_text(json.dumps(kept))
+    frequent_words.cache_clear()
+    assert frequent_words(tok, top=3) == {"kept"}
+    assert frequent_words(tok, top=2) == {"de", "la"}  # another size: computed
+    # the tokenizer changes: computed again, and kept again
+    _unigram(tok, [("▁der", -2.0), *vocab])
+    os.utime(tok, ns=(1, 1))
+    frequent_words.cache_clear()
+    assert frequent_words(tok, top=3) == {"der", "de", "la"}
+    # a damaged kept file is ignored
+    (tmp_path / STOP_WORDS_CACHE).write_text("{not json")
+    frequent_words.cache_clear()
+    assert frequent_words(tok, top=3) == {"der", "de", "la"}
+    # a read-only folder: computed each time, no error
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    tok2 = _unigram(ro / "tokenizer.json", vocab)
+    ro.chmod(0o555)
+    try:
+        frequent_words.cache_clear()
+        assert frequent_words(tok2, top=3) == {"de", "la", "un"}
+        if os.geteuid() != 0:  # root writes anyway
+            assert not (ro / STOP_WORDS_CACHE).exists()
+    finally:
+        ro.chmod(0o755)
+    frequent_words.cache_clear()
+
+
+def test_the_kept_stop_words_are_not_part_of_the_bundle(tiny_bundle) -> None:  # noqa: ANN001
+    """Written into a bundle folder, the list is left out of its files: the bundle still
+    verifies, and a manifest computed again does not list it."""
+    from xsearch.bundle.manifest import STOP_WORDS_CACHE, bundle_files, verify_bundle
+    from xsearch.ranking.lexical import frequent_words
+
+    frequent_words.cache_clear()
+    frequent_words(tiny_bundle / "tokenizer.json")
+    frequent_words.cache_clear()
+    assert (tiny_bundle / STOP_WORDS_CACHE).is_file()
+    verify_bundle(tiny_bundle)
+    assert STOP_WORDS_CACHE not in bundle_files(tiny_bundle)

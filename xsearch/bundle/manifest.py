@@ -39,9 +39,17 @@ def fingerprint(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
+# Kept beside tokenizer.json by xsearch.ranking.lexical (the stop words read from
+# it): a cache, not a bundle file, so never in a manifest's list.
+STOP_WORDS_CACHE = ".stop-words.json"
+
+
 def bundle_files(bundle_dir: Path) -> dict[str, str]:
-    """sha256 of every file of the bundle except the manifest (sorted by name)."""
-    files = sorted(p for p in bundle_dir.rglob("*") if p.is_file() and p.name != MANIFEST)
+    """sha256 of every file of the bundle except the manifest and caches (sorted by name)."""
+    files = sorted(
+        p for p in bundle_dir.rglob("*")
+        if p.is_file() and p.name not in (MANIFEST, STOP_WORDS_CACHE)
+    )  # fmt: skip
     return {p.relative_to(bundle_dir).as_posix(): sha256_file(p) for p in files}
 
 

@@ -16,12 +16,15 @@ collection as it is now. Query side: weight 1 per distinct term.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 import zlib
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
+
+from xsearch.bundle.manifest import STOP_WORDS_CACHE
 
 # BM25 constants (Robertson/Zaragoza defaults); avg length in terms of a passage
 # of the default window (~200 words); only used to normalise term frequencies.
@@ -120,9 +123,41 @@ def frequent_words(tokenizer_json: Path, top: int = STOP_TOP) -> frozenset[str]:
     a dozen documents: there, "un" or "die" matched one document and took the
     full lexical vote). Words with a digit are kept (years, codes). Other
     tokenizer types (WordPiece, BPE) store no frequencies: empty set.
+
+    Reading a 9 MB tokenizer.json takes ~0.5 s, which a one-shot `xsearch search`
+    paid inside its first hybrid query; the list is therefore kept beside the
+    tokenizer (``STOP_WORDS_CACHE``, tied to the file's size and modification time)
+    and read back in well under a millisecond. A bundle folder that cannot be
+    written to just computes it each time.
     """
+    path = Path(tokenizer_json)
     try:
-        model = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))["model"]
+        st = path.stat()
+    except OSError:
+        return frozenset()
+    cache = path.with_name(STOP_WORDS_CACHE)
+    stamp = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "top": top}
+    try:
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+        if kept.get("tokenizer") == stamp:
+            return frozenset(kept["words"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    words = _frequent_words(path, top)
+    try:  # written whole or not at all: a reader never sees half a list
+        tmp = cache.with_name(f"{cache.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps({"tokenizer": stamp, "words": sorted(words)}), "utf-8")
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    return words
+
+
+
+
+def _frequent_words(path: Path, top: int) -> frozenset[str]:
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))["model"]
     except (OSError, ValueError, KeyError):
         return frozenset()
     if model.get("type") != "Unigram":
