@@ -346,6 +346,9 @@ def test_a_background_fill_stops_when_its_map_goes(
                 helpers.append(threading.Thread(target=store.delete_collection, args=(NAME,)))
             else:
                 store._maps.pop(NAME)  # what _map_kept does when a write fails
+                # a search meanwhile reads payloads and starts no second fill
+                assert store._rank_map(NAME) is None
+                assert store._fills[NAME] is threading.current_thread()
             for h in helpers:
                 h.start()
             time.sleep(0.2)  # the helper is now waiting for this fill

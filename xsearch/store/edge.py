@@ -338,8 +338,8 @@ class EdgeStore(Store):
             return rmap if rmap.ready else None
         shard = self._shard(name)
         with self._lock:
-            if name in self._maps:
-                return None
+            if name in self._maps or name in self._fills:
+                return None  # being filled (or a dropped fill still stopping)
             # registered before the scroll: writes meanwhile update it (and win)
             rmap = self._maps[name] = rankmap.RankMap()
             if not wait and int(shard.info().points_count) > RANK_MAP_SYNC_POINTS:
@@ -359,13 +359,16 @@ class EdgeStore(Store):
         write, the collection deleted, the store closed: ``_stop_fill``)."""
         import qdrant_edge as q
 
-        selector = q.PayloadSelector.Include(list(rankmap.FIELDS))
+        page = _scroll_page_fn(shard, None, q.PayloadSelector.Include(list(rankmap.FIELDS)))
+        offset = None
         try:
-            for page in _scroll_batches(shard, None, selector):
-                if self._maps.get(name) is not rmap:
-                    return  # dropped meanwhile: stop (a later use fills a new one)
-                rmap.fill(page)
-            rmap.finish()
+            # checked before each page: once dropped, the shard is not touched again
+            while self._maps.get(name) is rmap:
+                records, offset = page(offset)
+                rmap.fill(records)
+                if offset is None or not records:
+                    rmap.finish()
+                    return
         except BaseException as err:
             with self._lock:
                 if self._maps.get(name) is rmap:
@@ -667,18 +670,6 @@ def _create_indexes(shard: Any) -> None:
 def _scroll_all(shard: Any, flt: Any, with_payload: Any) -> Iterator[Any]:
     """Every record ``flt`` selects (no vectors), page by page."""
     return scroll_records(_scroll_page_fn(shard, flt, with_payload))
-
-
-def _scroll_batches(shard: Any, flt: Any, with_payload: Any) -> Iterator[Sequence[Any]]:
-    """The same records as ``_scroll_all``, one page (a list) at a time."""
-    page = _scroll_page_fn(shard, flt, with_payload)
-    offset = None
-    while True:
-        recs, offset = page(offset)
-        if recs:
-            yield recs
-        if offset is None or not recs:
-            return
 
 
 def _scroll_page_fn(shard: Any, flt: Any, with_payload: Any) -> Any:
