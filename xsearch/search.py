@@ -437,14 +437,15 @@ class Searcher:
         )
         return weighted_rrf([whole, lexical], (1.0, weight), rrf_k, k)
 
-    def warm_up(self) -> None:
+    def warm_up(self, collections: Sequence[str] | None = None) -> None:
         """Build what the first query would otherwise pay for: the stop words (read
-        from the bundle's tokenizer: seconds on a busy machine) and each collection's
-        ranking map in the embedded store (~1 s per 100k points, xsearch/store/rankmap.py)."""
+        from the bundle's tokenizer once, then from the list kept beside it) and the
+        ranking map of each collection (default: all) in the embedded store (~1 s per
+        100k points, xsearch/store/rankmap.py)."""
         from xsearch.errors import XSearchError
 
         self._stop_words()
-        for name in self.store.list_collections():
+        for name in self.store.list_collections() if collections is None else collections:
             try:
                 self.store.warm(name)
             except XSearchError:  # a damaged collection: its own searches will say so

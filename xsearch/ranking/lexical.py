@@ -153,8 +153,6 @@ def frequent_words(tokenizer_json: Path, top: int = STOP_TOP) -> frozenset[str]:
     return words
 
 
-
-
 def _frequent_words(path: Path, top: int) -> frozenset[str]:
     try:
         model = json.loads(path.read_text(encoding="utf-8"))["model"]

@@ -46,13 +46,13 @@ class LeanPoint(ScoredPoint):
     the page's hits need their ids."""
 
     def __init__(
-        self, record: Any, score: float, payload: dict[str, Any], key: int | None = None
+        self, record: Any, score: float, payload: dict[str, Any], int_key: int | None = None
     ) -> None:
         self._record = record
         self._id: str | None = None
         # point_key's: given when the ranking map already computed it (each read of
         # the binding's ``id`` builds a new uuid.UUID), else computed on first use
-        self._key = key
+        self._key = int_key
         self.score = score
         self.payload = payload
         self.vectors = None
