@@ -146,3 +146,17 @@ def test_pool_through_the_product_path(tiny_bundle: Path, tmp_path: Path) -> Non
         m = res.layouts["pool"]
         assert 0.0 <= m.recall_1 <= m.mrr_10 <= m.recall_10 <= 1.0
         assert 0.0 <= m.same_share <= 1.0 and set(m.per_lang) == {"de", "fr"}
+
+
+def test_the_cache_follows_the_prompt_not_its_kind(tiny_bundle: Path, tmp_path: Path) -> None:
+    """A bundle whose manifest changes a prompt keeps its model files; the cache
+    must not hand back vectors made with the old prompt."""
+    from xsearch.encoder import Encoder
+
+    enc = CachedEncoder(Encoder.load(tiny_bundle), tmp_path / "cache.npz")
+    text = "Die Kirschbäume blühen in Tokio."
+    as_passage = enc.encode([text], "passage")
+    as_query = enc.encode([text], "query")
+    assert float(as_passage[0] @ as_query[0]) < 0.9999  # the prompts differ, so do the vectors
+    enc._enc.prompts["passage"] = enc._enc.prompts["query"]
+    assert np.array_equal(enc.encode([text], "passage"), as_query)  # the query prompt's vector

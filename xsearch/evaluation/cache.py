@@ -6,7 +6,7 @@ ranking change; encoding is the whole cost on a CPU (~150-600 texts/s here).
 The cache sits in front of the real encoder, so the product path (indexing
 service, store, searcher) is unchanged: only repeated encoder calls are skipped.
 
-Kept as one ``.npz`` per bundle fingerprint and variant (keys: sha1 of kind and
+Kept as one ``.npz`` per bundle fingerprint and variant (keys: sha1 of prompt and
 text), loaded lazily and saved by :meth:`CachedEncoder.save`.
 """
 
@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from xsearch.encoder.core import EncodeStats
 
 
-def _key(kind: str, text: str) -> str:
-    return hashlib.sha1(f"{kind}\x00{text}".encode()).hexdigest()
+def _key(prompt: str, text: str) -> str:
+    # the prompt itself, not its kind: a bundle whose manifest changes its
+    # prompts keeps its fingerprint (the model files are the same)
+    return hashlib.sha1(f"{prompt}\x00{text}".encode()).hexdigest()
 
 
 class CachedEncoder:
@@ -65,14 +67,15 @@ class CachedEncoder:
     ) -> tuple[np.ndarray, EncodeStats]:
         from xsearch.encoder.core import EncodeStats
 
-        keys = [_key(kind, t) for t in texts]
+        prompt = self._enc.prompts.get(kind, "")
+        keys = [_key(prompt, t) for t in texts]
         missing = sorted({i for i, k in enumerate(keys) if k not in self._mem})
         todo = list(dict.fromkeys(texts[i] for i in missing))
         stats = EncodeStats(texts=len(texts), truncated=0, tokens=0, seconds=0.0)
         if todo:
             vecs, stats = self._enc.encode_with_stats(todo, kind, progress=progress)  # type: ignore[arg-type]
             for text, v in zip(todo, vecs, strict=True):
-                self._mem[_key(kind, text)] = v
+                self._mem[_key(prompt, text)] = v
             self._dirty += len(todo)
             if self._dirty >= 2048:  # a long first run keeps what it paid for
                 self.save()
