@@ -107,6 +107,7 @@ def _lifespan(
                 max_wait_ms=state.settings.microbatch_wait_ms,
                 max_batch=state.settings.microbatch_max,
                 on_batch=on_batch,
+                cache_size=state.settings.query_cache_size,
             )
             await batcher.start()
             if state.settings.stats_save_s > 0:

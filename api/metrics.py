@@ -53,6 +53,8 @@ class Counter:
         yield f"# TYPE {self.name} counter"
         with self._lock:
             items = sorted(self._values.items())
+        if not items and not self.label_names:  # an unlabelled series exists from the start
+            items = [((), 0.0)]
         for labels, v in items:
             yield f"{self.name}{_labels(self.label_names, labels)} {_num(v)}"
 
@@ -130,6 +132,9 @@ class Metrics:
             "xsearch_encode_batch_size", "queries encoded together in one micro-batch",
             buckets=BATCH_BUCKETS,
         )
+        self.query_cache_hits = Counter(
+            "xsearch_query_cache_hits_total", "queries answered with a kept vector (no encoding)"
+        )
         self.search_seconds = Histogram(
             "xsearch_search_seconds", "store query + ranking time per search"
         )
@@ -150,7 +155,7 @@ class Metrics:
     def render(self) -> str:
         parts: list[str] = []
         for m in (self.requests, self.latency, self.in_flight, self.encode_seconds,
-                  self.encode_batch, self.search_seconds, self.documents,
+                  self.encode_batch, self.query_cache_hits, self.search_seconds, self.documents,
                   self.write_encode_calls, self.write_encode_passages):
             parts.extend(m.render())
         parts.append("# HELP xsearch_process_start_time_seconds start time of the process")

@@ -15,6 +15,14 @@ One caller's bad query must not fail the others batched with it: when a batch
 call raises, each query is encoded alone, the good ones get their vectors and
 only the query that fails alone gets an error (a 422 when the others worked or
 when the failure is about the text, so no client input ever yields a 500).
+
+The vectors of the last ``cache_size`` distinct queries are kept: a repeated
+query (the next page, a refresh, a popular search) gets its first vector back,
+without encoding. Beyond the saving, that keeps a query's ranking stable: the
+int8 encoder quantizes activations with one scale per call, so the same text
+encoded in another micro-batch gets a slightly different vector, and near-tied
+hits could swap between two pages of one query (README, "Same query, same
+ranking?"; bench/results/batch_dependence.json).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,9 +69,12 @@ class MicroBatcher:
         max_wait_ms: float = 2.0,
         max_batch: int = 32,
         on_batch: BatchObserver | None = None,
+        cache_size: int = 0,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be >= 1")
+        if cache_size < 0:
+            raise ValueError("cache_size must be >= 0")
         self._encode = encode
         self.max_wait = max_wait_ms / 1000.0
         self.max_batch = max_batch
@@ -73,6 +85,10 @@ class MicroBatcher:
         self._last_batch = 1
         self.batches = 0
         self.queries = 0
+        # text -> its vector (read-only); touched only on the event loop, so no lock
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.cache_hits = 0
 
     # -- lifecycle --------------------------------------------------------------
     async def start(self) -> None:
@@ -105,6 +121,11 @@ class MicroBatcher:
         """The vector of one query, encoded together with whatever else is waiting."""
         if self._queue is None or not self.running:
             raise EncoderError("the query encoder is not running", fix="restart the server")
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            self.cache_hits += 1
+            return EncodedQuery(vector=cached, queued_ms=0.0, encode_ms=0.0, batch_size=0)
         loop = asyncio.get_running_loop()
         item = _Item(text, loop.create_future(), time.perf_counter())
         self._queue.put_nowait(item)
@@ -187,8 +208,27 @@ class MicroBatcher:
                 it.future.set_exception(own)
         self._deliver([it for it in live if it.text in vectors], vectors, start)
 
+    def _remember(self, vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Keep each new vector (a copy: a row would pin its whole batch array) and
+        hand back the cached one where the text was cached meanwhile (a query sent
+        again while its first copy was being encoded gets the same vector)."""
+        if self.cache_size == 0:
+            return vectors
+        out: dict[str, np.ndarray] = {}
+        for text, vector in vectors.items():
+            kept = self._cache.get(text)
+            if kept is None:
+                kept = np.array(vector, dtype=np.float32, copy=True)
+                kept.flags.writeable = False
+                self._cache[text] = kept
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+            out[text] = kept
+        return out
+
     def _deliver(self, live: list[_Item], vectors: dict[str, np.ndarray], start: float) -> None:
         elapsed = time.perf_counter() - start
+        vectors = self._remember(vectors)
         for it in live:
             if not it.future.done():
                 it.future.set_result(EncodedQuery(

@@ -176,9 +176,14 @@ def find_bundle(arg: str | None) -> Path:
 
 def start_server(home: Path, bundle: str, port: int, extra_env: dict[str, str]) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XSEARCH_")}
+    # No query-vector cache: these benchmarks measure a request's whole cost, and
+    # their query lists come round again (slices, concurrency levels), which a
+    # cache would answer without encoding (runs before it existed compare as is).
     env.update(
-        XSEARCH_HOME=str(home), XSEARCH_DEFAULT_BUNDLE=bundle, PYTHONPATH=str(ROOT), **extra_env
+        XSEARCH_HOME=str(home), XSEARCH_DEFAULT_BUNDLE=bundle, PYTHONPATH=str(ROOT),
+        XSEARCH_QUERY_CACHE_SIZE="0",
     )
+    env.update(extra_env)
     cmd = [
         sys.executable,
         "-m",

@@ -108,9 +108,12 @@ class SearchHit(BaseModel):
 
 
 class Timings(BaseModel):
-    encode_ms: float
-    search_ms: float
-    total_ms: float
+    encode_ms: float = Field(
+        description="query encoding as the request lived it (API: waiting for its micro-batch "
+        "+ the batch's encoder call); 0 when a repeated query reused its kept vector"
+    )
+    search_ms: float = Field(description="store queries and ranking")
+    total_ms: float = Field(description="the whole request in the server")
 
 
 class SearchResponse(BaseModel):

@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 20 * 1024 * 1024
     microbatch_wait_ms: float = Field(2.0, ge=0, description="wait to gather concurrent queries")
     microbatch_max: int = Field(32, ge=1, description="queries encoded together at most")
+    # ~1.5 KB per query with the default model: 4,096 queries are ~6 MB
+    query_cache_size: int = Field(
+        4096, ge=0, description="vectors of the last N distinct queries kept (0: none)"
+    )
 
     # --- writes (issue 12) -----------------------------------------------------
     # 2,000 passages of ~512 tokens is a ~4 MB document: far above a normal one,

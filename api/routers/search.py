@@ -46,6 +46,8 @@ async def run_search(state: ApiState, req: SearchRequest) -> SearchResponse:
     guess, encoded = await asyncio.gather(
         run_in_threadpool(state.searcher.detect, req), state.batcher.encode(query)
     )
+    if encoded.batch_size == 0:  # a repeated query: its kept vector, no encoding
+        state.metrics.query_cache_hits.inc()
     resp = await run_in_threadpool(state.searcher.search, req, vector=encoded.vector, guess=guess)
     state.metrics.search_seconds.observe(resp.timings.search_ms / 1000)
     # The searcher only saw a ready vector: report the encoding as this request

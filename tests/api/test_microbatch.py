@@ -221,3 +221,69 @@ def test_stop_fails_queries_still_in_flight() -> None:
 
     outcomes = run(main())
     assert all(isinstance(o, EncoderError) for o in outcomes), outcomes
+
+
+class BatchDependentEncoder(RecordingEncoder):
+    """Like int8's per-call activation scales: each call nudges its vectors a little."""
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        out = super().__call__(texts)
+        return out + np.float32(1e-3 * len(self.batches))
+
+
+def test_a_repeated_query_gets_its_first_vector_without_encoding() -> None:
+    enc = BatchDependentEncoder()
+
+    async def main() -> tuple:
+        b = MicroBatcher(enc, max_wait_ms=0, max_batch=32, cache_size=2)
+        await b.start()
+        try:
+            first = await b.encode("panda")
+            again = await b.encode("panda")
+            await b.encode("cherry")
+            await b.encode("rates")  # cache of 2: "panda" is the oldest, dropped
+            later = await b.encode("panda")
+            return first, again, later, b.cache_hits
+        finally:
+            await b.stop()
+
+    first, again, later, hits = run(main())
+    assert again.batch_size == 0 and again.encode_ms == 0.0 and hits == 1
+    assert np.array_equal(first.vector, again.vector)
+    assert not again.vector.flags.writeable  # shared between callers: nobody may change it
+    assert enc.batches == [["panda"], ["cherry"], ["rates"], ["panda"]]
+    assert not np.array_equal(first.vector, later.vector)  # encoded again, in another call
+
+
+def test_the_same_query_in_two_batches_gets_one_vector() -> None:
+    """Sent again while its first copy is being encoded: the later batch encodes it
+    too (it was not kept yet), but both callers get the vector delivered first."""
+    enc = BatchDependentEncoder(delay_s=0.05)
+
+    async def main() -> list:
+        b = MicroBatcher(enc, max_wait_ms=0, max_batch=1, cache_size=16)
+        await b.start()
+        try:
+            return await asyncio.gather(b.encode("panda"), b.encode("panda"))
+        finally:
+            await b.stop()
+
+    one, two = run(main())
+    assert len(enc.batches) == 2  # max_batch=1: two calls
+    assert np.array_equal(one.vector, two.vector)
+
+
+def test_no_cache_when_its_size_is_zero() -> None:
+    enc = RecordingEncoder()
+
+    async def main() -> int:
+        b = MicroBatcher(enc, max_wait_ms=0, max_batch=32, cache_size=0)
+        await b.start()
+        try:
+            for _ in range(3):
+                await b.encode("panda")
+            return b.cache_hits
+        finally:
+            await b.stop()
+
+    assert run(main()) == 0 and len(enc.batches) == 3

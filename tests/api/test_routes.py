@@ -68,7 +68,7 @@ def _check_hits(body: dict, k: int) -> None:
         if body["query_lang"] != "und":
             assert h["cross_language"] == (h["lang"] != body["query_lang"])
     t = body["timings"]
-    assert t["total_ms"] >= t["search_ms"] > 0 and t["encode_ms"] > 0
+    assert t["total_ms"] >= t["search_ms"] > 0 and t["encode_ms"] >= 0  # 0: a kept vector
 
 
 def test_search_get_and_post(indexed: TestClient) -> None:
@@ -84,6 +84,26 @@ def test_search_get_and_post(indexed: TestClient) -> None:
         "/search", params={"q": "the next train", "collection": COLLECTION, "k": 5, "offset": 5}
     ).json()
     assert not {h["doc_id"] for h in page2["hits"]} & {h["doc_id"] for h in body["hits"]}
+
+
+def test_a_repeated_query_is_answered_from_its_kept_vector(make_client) -> None:  # noqa: ANN001
+    """The next page and a refresh reuse the first vector: no encoding, the same
+    ranking (int8 would otherwise re-encode it in another micro-batch)."""
+    from tests.api.corpus import documents
+
+    for size, hits in ((4096, 1), (0, 0)):
+        c = make_client(query_cache_size=size)
+        assert c.post(f"/collections/{COLLECTION}/documents", json={"documents": documents()})
+        params = {"q": "the next train", "collection": COLLECTION, "k": 5}
+        first = c.get("/search", params=params).json()
+        again = c.get("/search", params=params).json()
+        page2 = c.get("/search", params={**params, "offset": 5}).json()
+        assert [(h["doc_id"], h["score"]) for h in again["hits"]] == [
+            (h["doc_id"], h["score"]) for h in first["hits"]
+        ]
+        assert not {h["doc_id"] for h in page2["hits"]} & {h["doc_id"] for h in first["hits"]}
+        assert (again["timings"]["encode_ms"] == 0.0) is bool(hits), (size, again["timings"])
+        assert _metric(c.get("/metrics").text, "xsearch_query_cache_hits_total") == 2 * hits
 
 
 def test_search_echoes_the_ranking_applied(indexed: TestClient) -> None:
@@ -118,6 +138,7 @@ def test_search_filters(indexed: TestClient) -> None:
 def test_unicode_and_rtl_queries(indexed: TestClient) -> None:
     for q in ("القطار التالي إلى المطار", "הרכבת הבאה לשדה התעופה", "空港行きの次の電車",
               "Следующий поезд", "Zürich → Genève 🚆", "e\u0301te\u0301 cafe\u0301"):
+        encode_ms = []
         for resp in (
             indexed.get("/search", params={"q": q, "collection": COLLECTION}),
             indexed.post("/search", json={"query": f"  {q}\n", "collection": COLLECTION}),
@@ -127,6 +148,9 @@ def test_unicode_and_rtl_queries(indexed: TestClient) -> None:
             assert body["query"] == q  # echoed intact (stripped), not mangled
             assert re.fullmatch(r"[a-z]{2,3}|und", body["query_lang"])
             _check_hits(body, 10)
+            encode_ms.append(body["timings"]["encode_ms"])
+        # encoded once: the stripped second form is the same query, its vector kept
+        assert encode_ms[0] > 0 and encode_ms[1] == 0, (q, encode_ms)
 
 
 def test_ops_routes(indexed: TestClient) -> None:
@@ -169,7 +193,9 @@ def test_metrics_count_requests_encoding_and_documents(indexed: TestClient) -> N
     inf = _metric(text, 'xsearch_http_request_duration_seconds_bucket{method="GET",'
                   'route="/search",le="+Inf"}')
     assert inf == 4
-    assert _metric(text, "xsearch_encode_seconds_count") >= 3
+    # the same query three times: encoded once, then its kept vector twice
+    assert _metric(text, "xsearch_encode_seconds_count") == 1
+    assert _metric(text, "xsearch_query_cache_hits_total") == 2
     assert _metric(text, "xsearch_search_seconds_count") == 3
     assert _metric(text, 'xsearch_documents_indexed_total{status="indexed"}') == N_DOCS
     # histogram buckets are cumulative (non-decreasing)
