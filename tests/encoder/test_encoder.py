@@ -185,6 +185,22 @@ def test_corrupted_tokenizer_is_refused(
         Encoder.load(copy, settings=settings)
 
 
+def test_a_hand_edited_manifest_is_refused(
+    tiny_bundle: Path, tmp_path: Path, settings: Settings
+) -> None:
+    """Prompts changed by hand keep the old fingerprint, which ties collections to
+    the bundle: loading must refuse it (unverified loads are the caller's choice)."""
+    copy = tmp_path / "tiny"
+    shutil.copytree(tiny_bundle, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["prompts"]["passage"] = manifest["prompts"]["query"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleCorrupt, match="edited after the bundle was built") as err:
+        Encoder.load(copy, settings=settings)
+    assert "xsearch model build" in str(err.value)
+    assert Encoder.load(copy, settings=settings, verify=False).prompts["passage"] == "query: "
+
+
 def test_truncation_matches_the_tokenizers_own(enc32: Encoder) -> None:
     # The encoder truncates ids itself (one tokenizer instance instead of two);
     # the result must be what tokenizers' truncation would give: the head of
