@@ -96,9 +96,18 @@ def verify_bundle(bundle_dir: Path) -> None:
                 f"{path} does not match the sha256 in its manifest (changed or damaged)",
                 fix=_REBUILD,
             )
+    check_fingerprint(bundle_dir, manifest)
+
+
+def check_fingerprint(bundle_dir: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a manifest edited after the build. Collections are tied to a bundle by
+    its fingerprint; a manifest whose prompts (say) were changed by hand would keep
+    the old fingerprint, and search such collections with vectors of another kind."""
     if fingerprint(manifest) != manifest.get("fingerprint"):
         raise BundleCorrupt(
-            f"{bundle_dir / MANIFEST} was edited (its fingerprint does not match)", fix=_REBUILD
+            f"{Path(bundle_dir) / MANIFEST} was edited after the bundle was built (its "
+            f"content no longer gives its fingerprint {manifest.get('fingerprint')})",
+            fix=_REBUILD,
         )
 
 

@@ -60,20 +60,6 @@ def load_manifest(bundle_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def verify_fingerprint(bundle_dir: Path, manifest: dict[str, Any]) -> None:
-    """Refuse a manifest edited after the build. Collections are tied to a bundle by
-    its fingerprint; a manifest whose prompts (say) were changed by hand would keep
-    the old fingerprint, and search such collections with vectors of another kind."""
-    from xsearch.bundle.manifest import fingerprint
-
-    if fingerprint(manifest) != manifest["fingerprint"]:
-        raise BundleCorrupt(
-            f"{bundle_dir / 'manifest.json'} was edited after the bundle was built "
-            f"(its content no longer gives its fingerprint {manifest['fingerprint']})",
-            fix=REBUILD_FIX,
-        )
-
-
 def verify_files(bundle_dir: Path, manifest: dict[str, Any], names: list[str]) -> None:
     """Check that each named file exists and matches the manifest's sha256."""
     expected: dict[str, str] = manifest["files"]

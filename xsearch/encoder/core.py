@@ -16,13 +16,13 @@ from typing import Any, get_args
 
 import numpy as np
 
+from xsearch.bundle.manifest import check_fingerprint
 from xsearch.encoder.batching import pack, padded_length, plan_batches
 from xsearch.encoder.bundle_io import (
     REBUILD_FIX,
     load_manifest,
     resolve_bundle_dir,
     verify_files,
-    verify_fingerprint,
 )
 from xsearch.encoder.session import open_session, resolve_threads
 from xsearch.errors import BundleCorrupt, InputError
@@ -119,7 +119,7 @@ class Encoder:
         threads = resolve_threads(settings.threads)
         check = (lambda names: verify_files(bundle_dir, manifest, names)) if verify else None
         if check is not None:
-            verify_fingerprint(bundle_dir, manifest)
+            check_fingerprint(bundle_dir, manifest)
             check(["tokenizer.json"])
         tokenizer = _load_tokenizer(bundle_dir / "tokenizer.json")
         session, provider, choice = open_session(

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 
 def _key(prompt: str, text: str) -> str:
-    # the prompt itself, not its kind: a bundle whose manifest changes its
-    # prompts keeps its fingerprint (the model files are the same)
+    # the prompt itself, not its kind: the cache file is named by the bundle's
+    # fingerprint, which a copy loaded unverified with edited prompts still carries
     return hashlib.sha1(f"{prompt}\x00{text}".encode()).hexdigest()
 
 
